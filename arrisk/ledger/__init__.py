@@ -1,0 +1,1 @@
+"""The AR ledger as data frames: the interchange format and as-of reconstruction."""

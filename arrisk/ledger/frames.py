@@ -1,0 +1,189 @@
+"""The interchange format: one frame per ledger table, read from and written to CSV or Parquet.
+
+This is the contract between the generator, the importers, the store and the feature pipeline.
+Inside frames, amounts are float64 (model matrices); the store keeps them as NUMERIC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import pandas as pd
+
+# name -> (required columns, optional columns, date columns, id column or None)
+SCHEMAS: dict[str, tuple[list[str], list[str], list[str], str | None]] = {
+    "customers": (
+        ["customer_id", "name", "country", "currency", "payment_terms_days", "credit_limit"],
+        ["segment", "collector_id", "created_at", "language", "email"],
+        ["created_at"],
+        "customer_id",
+    ),
+    "invoices": (
+        ["invoice_id", "customer_id", "invoice_number", "issue_date", "due_date", "amount", "currency"],
+        [],
+        ["issue_date", "due_date"],
+        "invoice_id",
+    ),
+    "payments": (
+        ["payment_id", "payment_date", "amount", "currency"],
+        ["customer_id", "method", "reference", "payer_name", "payer_account"],
+        ["payment_date"],
+        "payment_id",
+    ),
+    "allocations": (
+        ["payment_id", "invoice_id", "amount"],
+        ["applied_at"],
+        ["applied_at"],
+        None,
+    ),
+    "credit_notes": (
+        ["credit_note_id", "customer_id", "issue_date", "amount", "currency"],
+        ["invoice_id", "reason"],
+        ["issue_date"],
+        "credit_note_id",
+    ),
+    "disputes": (
+        ["dispute_id", "invoice_id", "opened_at"],
+        ["reason", "resolved_at", "outcome", "amount"],
+        ["opened_at", "resolved_at"],
+        "dispute_id",
+    ),
+    "promises": (
+        ["promise_id", "customer_id", "promised_date", "amount", "created_at"],
+        ["invoice_ids"],
+        ["promised_date", "created_at"],
+        "promise_id",
+    ),
+    "write_offs": (
+        ["invoice_id", "date", "amount"],
+        ["write_off_id"],
+        ["date"],
+        None,
+    ),
+}
+TABLES = list(SCHEMAS)
+REQUIRED_TABLES = ["customers", "invoices", "payments", "allocations"]
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    required, optional, dates, _ = SCHEMAS[name]
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in required + optional})
+    for c in dates:
+        frame[c] = pd.Series(dtype="datetime64[ns]")
+    return frame
+
+
+@dataclass
+class LedgerFrames:
+    """A whole book as frames. Extra tables (dunning events, plans) are optional, empty by default."""
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    allocations: pd.DataFrame
+    credit_notes: pd.DataFrame = field(default_factory=lambda: empty_frame("credit_notes"))
+    disputes: pd.DataFrame = field(default_factory=lambda: empty_frame("disputes"))
+    promises: pd.DataFrame = field(default_factory=lambda: empty_frame("promises"))
+    write_offs: pd.DataFrame = field(default_factory=lambda: empty_frame("write_offs"))
+    dunning_events: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "invoice_id": pd.Series(dtype="object"),
+                "customer_id": pd.Series(dtype="object"),
+                "level": pd.Series(dtype="int64"),
+                "event_date": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+    )
+    payment_plans: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "plan_id": pd.Series(dtype="object"),
+                "customer_id": pd.Series(dtype="object"),
+                "created_at": pd.Series(dtype="datetime64[ns]"),
+                "status": pd.Series(dtype="object"),
+                "broken_at": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+    )
+
+    def items(self) -> list[tuple[str, pd.DataFrame]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        candidate = folder / f"{name}{ext}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_table(path: Path, name: str) -> pd.DataFrame:
+    """Read one interchange table, typed: ids as text, dates as datetime64, amounts float."""
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    return coerce_types(frame, name)
+
+
+def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Best-effort typing for trusted data (generator output); the importer validates strictly."""
+    required, optional, dates, _ = SCHEMAS[name]
+    out = frame.copy()
+    for col in dates:
+        if col in out:
+            out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+    for col in ("amount", "credit_limit"):
+        if col in out:
+            out[col] = pd.to_numeric(out[col]).astype("float64")
+    if "payment_terms_days" in out:
+        out["payment_terms_days"] = pd.to_numeric(out["payment_terms_days"]).astype("int64")
+    for col in required + optional:
+        if col in out and col not in dates and col not in ("amount", "credit_limit", "payment_terms_days"):
+            out[col] = out[col].astype("object").where(out[col].notna(), None)
+    if name == "allocations" and "applied_at" not in out:
+        out["applied_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    return out
+
+
+def read_dir(folder: Path) -> LedgerFrames:
+    """Read a folder in the interchange format (``NAME.parquet`` or ``NAME.csv`` per table)."""
+    folder = Path(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        path = _find(folder, name)
+        if path is None:
+            if name in REQUIRED_TABLES:
+                raise FileNotFoundError(f"{folder}: no {name}.csv or {name}.parquet")
+            continue
+        tables[name] = read_table(path, name)
+    frames = LedgerFrames(**tables)
+    return fill_allocation_dates(frames)
+
+
+def fill_allocation_dates(frames: LedgerFrames) -> LedgerFrames:
+    """An allocation without ``applied_at`` is applied on its payment's date."""
+    alloc = frames.allocations
+    if alloc["applied_at"].isna().any():
+        pay_date = frames.payments.set_index("payment_id")["payment_date"]
+        filled = alloc["applied_at"].fillna(alloc["payment_id"].map(pay_date))
+        frames.allocations = alloc.assign(applied_at=filled)
+    return frames
+
+
+def write_dir(frames: LedgerFrames, folder: Path, fmt: str = "parquet") -> dict[str, int]:
+    """Write the interchange tables; returns rows written per table."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for name in TABLES:
+        frame = getattr(frames, name)
+        if fmt == "parquet":
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+        else:
+            frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+        counts[name] = len(frame)
+    return counts

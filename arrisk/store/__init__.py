@@ -1,0 +1,1 @@
+"""Ledger store: schema, engine, migrations and the audit log."""
