@@ -61,6 +61,13 @@ SCHEMAS: dict[str, tuple[list[str], list[str], list[str], str | None]] = {
         ["date"],
         None,
     ),
+    # units of base currency per unit of `currency`, valid from rate_date on
+    "fx_rates": (
+        ["currency", "rate_date", "rate_to_base"],
+        [],
+        ["rate_date"],
+        None,
+    ),
 }
 TABLES = list(SCHEMAS)
 REQUIRED_TABLES = ["customers", "invoices", "payments", "allocations"]
@@ -86,6 +93,7 @@ class LedgerFrames:
     disputes: pd.DataFrame = field(default_factory=lambda: empty_frame("disputes"))
     promises: pd.DataFrame = field(default_factory=lambda: empty_frame("promises"))
     write_offs: pd.DataFrame = field(default_factory=lambda: empty_frame("write_offs"))
+    fx_rates: pd.DataFrame = field(default_factory=lambda: empty_frame("fx_rates"))
     dunning_events: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             {
@@ -136,13 +144,13 @@ def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     for col in dates:
         if col in out:
             out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
-    for col in ("amount", "credit_limit"):
+    for col in ("amount", "credit_limit", "rate_to_base"):
         if col in out:
             out[col] = pd.to_numeric(out[col]).astype("float64")
     if "payment_terms_days" in out:
         out["payment_terms_days"] = pd.to_numeric(out["payment_terms_days"]).astype("int64")
     for col in required + optional:
-        if col in out and col not in dates and col not in ("amount", "credit_limit", "payment_terms_days"):
+        if col in out and col not in dates and col not in ("amount", "credit_limit", "rate_to_base", "payment_terms_days"):
             out[col] = out[col].astype("object").where(out[col].notna(), None)
     if name == "allocations" and "applied_at" not in out:
         out["applied_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
