@@ -33,8 +33,8 @@ SCHEMAS: dict[str, tuple[list[str], list[str], list[str], str | None]] = {
     ),
     "allocations": (
         ["payment_id", "invoice_id", "amount"],
-        ["applied_at"],
-        ["applied_at"],
+        ["applied_at", "reversed_at"],
+        ["applied_at", "reversed_at"],
         None,
     ),
     "credit_notes": (
@@ -150,7 +150,11 @@ def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if "payment_terms_days" in out:
         out["payment_terms_days"] = pd.to_numeric(out["payment_terms_days"]).astype("int64")
     for col in required + optional:
-        if col in out and col not in dates and col not in ("amount", "credit_limit", "rate_to_base", "payment_terms_days"):
+        if (
+            col in out
+            and col not in dates
+            and col not in ("amount", "credit_limit", "rate_to_base", "payment_terms_days")
+        ):
             out[col] = out[col].astype("object").where(out[col].notna(), None)
     if name == "allocations" and "applied_at" not in out:
         out["applied_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")

@@ -1,0 +1,127 @@
+"""Read the store back into interchange frames (for features, scoring, aging and dunning)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from arrisk.ledger.frames import LedgerFrames, coerce_types, fill_allocation_dates
+from arrisk.store import tables as t
+
+QUERIES = {
+    "customers": select(
+        t.Customer.customer_id,
+        t.Customer.name,
+        t.Customer.country,
+        t.Customer.currency,
+        t.Customer.payment_terms_days,
+        t.Customer.credit_limit,
+        t.Customer.segment,
+        t.Customer.collector_id,
+        t.Customer.created_at,
+        t.Customer.language,
+        t.Customer.email,
+    ),
+    "invoices": select(
+        t.Invoice.invoice_id,
+        t.Invoice.customer_id,
+        t.Invoice.invoice_number,
+        t.Invoice.issue_date,
+        t.Invoice.due_date,
+        t.Invoice.amount,
+        t.Invoice.currency,
+    ),
+    "payments": select(
+        t.Payment.payment_id,
+        t.Payment.payment_date,
+        t.Payment.amount,
+        t.Payment.currency,
+        t.Payment.customer_id,
+        t.Payment.method,
+        t.Payment.reference,
+        t.Payment.payer_name,
+        t.Payment.payer_account,
+    ),
+    "allocations": select(
+        t.Allocation.payment_id,
+        t.Allocation.invoice_id,
+        t.Allocation.amount,
+        t.Allocation.applied_at,
+        t.Allocation.reversed_at,
+        t.Allocation.source,
+    ),
+    "credit_notes": select(
+        t.CreditNote.credit_note_id,
+        t.CreditNote.customer_id,
+        t.CreditNote.invoice_id,
+        t.CreditNote.issue_date,
+        t.CreditNote.amount,
+        t.CreditNote.currency,
+        t.CreditNote.reason,
+    ),
+    "disputes": select(
+        t.Dispute.dispute_id,
+        t.Dispute.invoice_id,
+        t.Dispute.customer_id,
+        t.Dispute.opened_at,
+        t.Dispute.reason,
+        t.Dispute.resolved_at,
+        t.Dispute.outcome,
+        t.Dispute.amount,
+    ),
+    "promises": select(
+        t.Promise.promise_id,
+        t.Promise.customer_id,
+        t.Promise.promised_date,
+        t.Promise.amount,
+        t.Promise.created_at,
+    ),
+    "write_offs": select(
+        t.WriteOff.write_off_id,
+        t.WriteOff.invoice_id,
+        t.WriteOff.date,
+        t.WriteOff.amount,
+    ).where(t.WriteOff.status == "approved"),
+    "fx_rates": select(t.FxRate.currency, t.FxRate.rate_date, t.FxRate.rate_to_base),
+}
+
+
+def load_frames(engine: Engine) -> LedgerFrames:
+    """The whole book from the store, typed as the interchange format (amounts float64)."""
+    tables: dict[str, pd.DataFrame] = {}
+    with engine.connect() as conn:
+        for name, query in QUERIES.items():
+            frame = pd.read_sql(query, conn, coerce_float=True)
+            tables[name] = coerce_types(frame, name)
+        tables["dunning_events"] = _typed_dates(
+            pd.read_sql(
+                select(
+                    t.DunningEvent.invoice_id,
+                    t.DunningEvent.customer_id,
+                    t.DunningEvent.level,
+                    t.DunningEvent.event_date,
+                ).where(t.DunningEvent.status == "sent"),
+                conn,
+            ),
+            ["event_date"],
+        )
+        tables["payment_plans"] = _typed_dates(
+            pd.read_sql(
+                select(
+                    t.PaymentPlan.plan_id,
+                    t.PaymentPlan.customer_id,
+                    t.PaymentPlan.created_at,
+                    t.PaymentPlan.status,
+                    t.PaymentPlan.broken_at,
+                ),
+                conn,
+            ),
+            ["created_at", "broken_at"],
+        )
+    return fill_allocation_dates(LedgerFrames(**tables))
+
+
+def _typed_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for col in columns:
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    return frame
