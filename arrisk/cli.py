@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "serving.cli",
     "arrisk.dunning.cli",
     "arrisk.cashapp.cli",
+    "training.monitoring.cli",
+    "arrisk.demo",
 ]
 
 for _name in COMMAND_MODULES:

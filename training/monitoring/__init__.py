@@ -1,0 +1,1 @@
+"""Model monitoring: drift, outcome performance, the retraining loop."""
