@@ -20,6 +20,8 @@ from arrisk.store import tables as t
 
 BOM = b"\xef\xbb\xbf"
 ZERO = Decimal("0")
+# the column must be present, but a blank means "not known" (real books often lack these)
+NULLABLE = {("customers", "country"), ("customers", "credit_limit")}
 
 
 @dataclass
@@ -95,17 +97,18 @@ def _check_table(name: str, frame: pd.DataFrame, file: str) -> tuple[pd.DataFram
         return c.out, c.problems
     required, optional, dates, id_col = SCHEMAS[name]
     for col in required + optional:
+        must = col in required and (name, col) not in NULLABLE
         if col in dates:
-            c.date(col, required=col in required)
+            c.date(col, required=must)
         elif col == "currency":
-            c.currency(col, required=col in required)
+            c.currency(col, required=must)
         elif col == "payment_terms_days":
             c.integer(col, minimum=0)
         elif col in ("amount", "credit_limit", "rate_to_base"):
             strict = name in ("payments", "allocations", "write_offs", "fx_rates", "promises")
-            c.money(col, required=col in required, minimum=ZERO, strict=strict)
+            c.money(col, required=must, minimum=ZERO, strict=strict)
         else:
-            c.text(col, required=col in required)
+            c.text(col, required=must)
     if name == "invoices":
         early = c.out["due_date"] < c.out["issue_date"]
         c.flag(early, "due_date", "is before issue_date", c.out["due_date"].dt.strftime("%Y-%m-%d"))
