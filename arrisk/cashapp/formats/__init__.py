@@ -1,0 +1,1 @@
+"""Statement file formats: each parser returns a ``Statement`` or raises ``StatementFormatError``."""
