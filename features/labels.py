@@ -1,0 +1,118 @@
+"""Training labels: what happened after the as-of date. These look ahead on purpose; features never do.
+
+A label whose outcome window is not over by ``data_end`` (the last day the data covers) is unknown
+(NaN), never "good": an invoice not yet settled and not yet ``late_days`` past due, or a customer
+whose default horizon runs past the data.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from arrisk.ledger.frames import LedgerFrames
+from features.asof import DAY, clip_book, codes, to_timestamp
+from features.config import FeatureConfig, default_config
+from features.invoice_state import invoice_state
+
+# table -> columns whose dates are events (due dates are promises, not events)
+EVENT_DATES = {
+    "invoices": ["issue_date"],
+    "payments": ["payment_date"],
+    "allocations": ["applied_at", "reversed_at"],
+    "credit_notes": ["issue_date"],
+    "disputes": ["opened_at", "resolved_at"],
+    "promises": ["created_at"],
+    "write_offs": ["date"],
+    "dunning_events": ["event_date"],
+    "payment_plans": ["created_at", "broken_at"],
+}
+
+
+def latest_event_date(frames: LedgerFrames) -> pd.Timestamp:
+    """The last day any fact in the frames is dated: the default end of the observed data."""
+    latest = [
+        getattr(frames, table)[col].max()
+        for table, cols in EVENT_DATES.items()
+        for col in cols
+        if col in getattr(frames, table) and len(getattr(frames, table))
+    ]
+    latest = [d for d in latest if pd.notna(d)]
+    if not latest:
+        from arrisk.errors import ValidationError
+
+        raise ValidationError("ledger frames: no dated events, cannot tell where the data ends")
+    return to_timestamp(max(latest))
+
+
+def invoice_late_labels(
+    frames: LedgerFrames,
+    as_of: date | pd.Timestamp | str,
+    *,
+    late_days: int = 0,
+    data_end: date | pd.Timestamp | str | None = None,
+    config: FeatureConfig | None = None,
+) -> pd.DataFrame:
+    """For each invoice open on ``as_of``: late (1/0/NaN) and days late, judged with data up to data_end.
+
+    Late = settled more than ``late_days`` after due, or written off, or still unsettled at data_end
+    more than ``late_days`` after due. Unsettled and not yet that far past due = unknown (NaN).
+    """
+    config = config or default_config()
+    as_of = to_timestamp(as_of)
+    end = to_timestamp(data_end) if data_end is not None else latest_event_date(frames)
+    now = clip_book(frames, as_of)
+    open_ids = now.invoice_ids[invoice_state(now, config)["is_open"].to_numpy()]
+    later = clip_book(frames, max(end, as_of))
+    state = invoice_state(later, config)
+    idx = codes(later.invoice_ids, pd.Series(open_ids))
+    due = later.invoices["due_date"].to_numpy()[idx]
+    settled_at = state["settled_at"].to_numpy()[idx]
+    written_at = state["written_off_at"].to_numpy()[idx]
+    settled = ~np.isnat(settled_at)
+    written = ~np.isnat(written_at)
+    outcome_day = np.where(written, written_at, np.where(settled, settled_at, end.to_datetime64()))
+    days_late = (outcome_day - due) / DAY
+    late = np.where(written | (days_late > late_days), 1.0, np.where(settled, 0.0, np.nan))
+    days_late = np.where(np.isnan(late), np.nan, days_late)
+    return pd.DataFrame({"invoice_id": open_ids.to_numpy(), "late": late, "days_late": days_late})
+
+
+def customer_default_labels(
+    frames: LedgerFrames,
+    as_of: date | pd.Timestamp | str,
+    *,
+    horizon_days: int = 90,
+    data_end: date | pd.Timestamp | str | None = None,
+    default_dpd_days: int = 90,
+    config: FeatureConfig | None = None,
+) -> pd.DataFrame:
+    """Per customer known on ``as_of``: 1 if in (as_of, as_of + horizon] an invoice is ``default_dpd_days``
+    past due with an open amount, or is written off; 0 if not; NaN if the horizon ends after data_end.
+    """
+    config = config or default_config()
+    as_of = to_timestamp(as_of)
+    end = to_timestamp(data_end) if data_end is not None else latest_event_date(frames)
+    window_end = as_of + pd.Timedelta(days=horizon_days)
+    customer_ids = clip_book(frames, as_of).customer_ids
+    if window_end > end:
+        return pd.DataFrame(
+            {"customer_id": customer_ids.to_numpy(), "default": np.full(len(customer_ids), np.nan)}
+        )
+    later = clip_book(frames, window_end)
+    state = invoice_state(later, config)
+    due = later.invoices["due_date"].to_numpy()
+    # the first day in the window on which the invoice is default_dpd_days past due
+    reach = np.maximum(
+        due + np.timedelta64(default_dpd_days, "D"), (as_of + pd.Timedelta(days=1)).to_datetime64()
+    )
+    settled_at = state["settled_at"].to_numpy()
+    still_open = np.isnat(settled_at) | (settled_at > reach)
+    written_at = state["written_off_at"].to_numpy()
+    written = (written_at > as_of.to_datetime64()) & (written_at <= window_end.to_datetime64())
+    bad = ((reach <= window_end.to_datetime64()) & still_open) | written
+    bad_ids = later.customer_ids.to_numpy()[np.unique(later.invoices["cust"].to_numpy()[bad])]
+    default = np.isin(customer_ids.to_numpy(), bad_ids).astype("float64")
+    return pd.DataFrame({"customer_id": customer_ids.to_numpy(), "default": default})

@@ -1,0 +1,108 @@
+"""The as-of feature pipeline: frames + date -> one customer table and one open-invoice table.
+
+``build_snapshot`` cuts the ledger at the as-of date first (``features.asof.clip_book``), then runs
+the pure feature functions on what is left, so no feature can see a later fact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from arrisk.ledger.frames import LedgerFrames
+from features import behaviour, customer
+from features.asof import AsOfBook, clip_book, to_timestamp
+from features.catalogue import INVOICE_OWN, customer_catalogue, invoice_catalogue
+from features.config import FeatureConfig, default_config
+from features.invoice import invoice_features
+from features.invoice_state import invoice_state
+from features.snapshot_io import Snapshot, read_snapshot, write_snapshot
+
+__all__ = [
+    "Snapshot",
+    "build_snapshot",
+    "customer_feature_names",
+    "feature_version",
+    "invoice_feature_names",
+    "read_snapshot",
+    "write_snapshot",
+]
+
+# Bump when a feature's computation changes without its name or config changing.
+FEATURE_CODE_REVISION = "1"
+
+
+def customer_feature_names(config: FeatureConfig | None = None) -> list[str]:
+    return list(customer_catalogue(config))
+
+
+def invoice_feature_names(config: FeatureConfig | None = None) -> list[str]:
+    """Model input of the invoice model: the invoice's own features, then its customer's."""
+    return list(invoice_catalogue(config))
+
+
+def feature_version(config: FeatureConfig | None = None) -> str:
+    """Hash of the feature definitions (names, one-line definitions, config, code revision)."""
+    config = config or default_config()
+    payload = {
+        "revision": FEATURE_CODE_REVISION,
+        "config": config.model_dump(mode="json"),
+        "catalogue": invoice_catalogue(config),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def customer_table(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
+    """One row per customer known on the as-of date, ``customer_id`` then the features."""
+    parts = [
+        customer.lateness_features(book, state, config),
+        customer.exposure_features(book, state, config),
+        customer.activity_features(book, config),
+        behaviour.payment_habit_features(book, config),
+        behaviour.dispute_features(book, state),
+        behaviour.promise_features(book, config),
+        behaviour.dunning_plan_writeoff_features(book, state, config),
+    ]
+    features = pd.concat(parts, axis=1)[customer_feature_names(config)].astype("float64")
+    features.insert(0, "customer_id", book.customer_ids.to_numpy())
+    return features
+
+
+def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """One row per invoice open on the as-of date, with its own and its customer's features."""
+    own = invoice_features(book, state)
+    cust = own["cust"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "invoice_id": book.invoice_ids.to_numpy()[own["inv"].to_numpy()],
+            "customer_id": book.customer_ids.to_numpy()[cust],
+        }
+    )
+    own_cols = own[list(INVOICE_OWN)].astype("float64").reset_index(drop=True)
+    cust_cols = customers.drop(columns="customer_id").iloc[cust].reset_index(drop=True)
+    return pd.concat([out, own_cols, cust_cols], axis=1)
+
+
+def build_snapshot(
+    frames: LedgerFrames, as_of: date | pd.Timestamp | str, *, config: FeatureConfig | None = None
+) -> Snapshot:
+    """Customer and open-invoice features from facts dated on or before ``as_of`` only."""
+    config = config or default_config()
+    book = clip_book(frames, to_timestamp(as_of))
+    state = invoice_state(book, config)
+    customers = customer_table(book, state, config)
+    invoices = invoice_table(book, state, customers)
+    return Snapshot(as_of=book.as_of, customers=customers, invoices=invoices, version=feature_version(config))
+
+
+def __getattr__(name: str) -> Any:
+    # Module constants built on first use, so importing reads no YAML.
+    if name == "CUSTOMER_FEATURES":
+        return customer_feature_names()
+    if name == "INVOICE_FEATURES":
+        return invoice_feature_names()
+    raise AttributeError(name)

@@ -1,0 +1,120 @@
+"""Lean loading for large books: only the columns features read, ids as categoricals that share
+one set of categories per kind (customer, invoice, payment), so ``clip_book`` never hashes an id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arrisk.ledger.frames import LedgerFrames, fill_allocation_dates, read_dir
+
+# table -> columns the feature pipeline reads
+FEATURE_COLUMNS: dict[str, list[str]] = {
+    "customers": ["customer_id", "currency", "payment_terms_days", "credit_limit", "created_at"],
+    "invoices": ["invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency"],
+    "payments": ["payment_id", "customer_id", "payment_date", "amount", "currency"],
+    "allocations": ["payment_id", "invoice_id", "amount", "applied_at", "reversed_at"],
+    "credit_notes": ["credit_note_id", "customer_id", "invoice_id", "issue_date", "amount", "currency"],
+    "disputes": ["dispute_id", "invoice_id", "opened_at", "resolved_at", "amount"],
+    "promises": ["promise_id", "customer_id", "created_at", "promised_date", "amount", "currency"],
+    "write_offs": ["invoice_id", "date", "amount", "status"],
+    "fx_rates": ["currency", "rate_date", "rate_to_base"],
+}
+# id kind -> (defining table, [(table, column) that refer to it])
+ID_KINDS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "customer_id": (
+        "customers",
+        [("invoices", "customer_id"), ("payments", "customer_id"), ("credit_notes", "customer_id"),
+         ("promises", "customer_id"), ("dunning_events", "customer_id"), ("payment_plans", "customer_id")],
+    ),
+    "invoice_id": (
+        "invoices",
+        [("allocations", "invoice_id"), ("credit_notes", "invoice_id"), ("disputes", "invoice_id"),
+         ("write_offs", "invoice_id"), ("dunning_events", "invoice_id")],
+    ),
+    "payment_id": ("payments", [("allocations", "payment_id")]),
+}  # fmt: skip
+
+
+def encode_ids(frames: LedgerFrames) -> LedgerFrames:
+    """A copy whose id columns are categoricals sharing their id table's categories (row order kept)."""
+    tables = {name: frame.copy(deep=False) for name, frame in frames.items()}
+    for kind, (owner, refs) in ID_KINDS.items():
+        ids = np.asarray(tables[owner][kind], dtype=object)
+        dtype = pd.CategoricalDtype(pd.Index(ids))
+        tables[owner][kind] = pd.Categorical.from_codes(np.arange(len(ids)), dtype=dtype)
+        for table, column in refs:
+            if column in tables[table]:
+                tables[table][column] = pd.Categorical(
+                    np.asarray(tables[table][column], dtype=object), dtype=dtype
+                )
+    for frame in tables.values():
+        if "currency" in frame:
+            frame["currency"] = frame["currency"].astype("category")
+    return LedgerFrames(**tables)
+
+
+def read_feature_frames(folder: Path | str) -> LedgerFrames:
+    """Read a Parquet book with just the feature columns, ids encoded (CSV books go through read_dir).
+
+    Ids are matched to their table in Arrow (``index_in``), strings never become Python objects
+    except each id table's own ids, which are the categories.
+    """
+    folder = Path(folder)
+    if not (folder / "invoices.parquet").exists():
+        return encode_ids(read_dir(folder))
+    import pyarrow.parquet as pq
+
+    raw = {}
+    for name, wanted in FEATURE_COLUMNS.items():
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            raw[name] = pq.read_table(path, columns=[c for c in wanted if c in pq.read_schema(path).names])
+    for name in ("dunning_events", "payment_plans"):
+        if (folder / f"{name}.parquet").exists():
+            raw[name] = pq.read_table(folder / f"{name}.parquet")
+    tables = {name: _to_pandas(table, name) for name, table in raw.items()}
+    for kind, (owner, refs) in ID_KINDS.items():
+        ids = raw[owner].column(kind)
+        dtype = pd.CategoricalDtype(pd.Index(ids.to_numpy(zero_copy_only=False).astype(object)))
+        tables[owner][kind] = pd.Categorical.from_codes(np.arange(len(ids)), dtype=dtype)
+        for table, column in refs:
+            if table in raw and column in raw[table].column_names:
+                tables[table][column] = _ref_codes(raw[table].column(column), ids, dtype)
+    return fill_allocation_dates(LedgerFrames(**tables))
+
+
+def _to_pandas(table, name: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Everything but ids, typed: dates datetime64[ns], amounts float64, other text categorical."""
+    ids = {kind for kind in ID_KINDS}
+    frame = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    for column in table.column_names:
+        if column in ids:
+            continue
+        values = table.column(column)
+        if pa_is_string(values.type):
+            frame[column] = values.dictionary_encode().to_pandas()
+        else:
+            frame[column] = values.to_pandas()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].astype("datetime64[ns]")
+        elif column in ("amount", "credit_limit", "rate_to_base"):
+            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    return frame
+
+
+def pa_is_string(arrow_type) -> bool:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _ref_codes(values, ids, dtype: pd.CategoricalDtype) -> pd.Categorical:  # type: ignore[no-untyped-def]
+    import pyarrow.compute as pc
+
+    positions = pc.index_in(values, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(positions.astype("int64"), dtype=dtype)
