@@ -1,0 +1,1 @@
+"""Credit-limit recommendations (policy in ``models.credit_limit``) and analysts' decisions."""

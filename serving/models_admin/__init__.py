@@ -1,0 +1,1 @@
+"""Which models serve, and reloading them from the registry."""

@@ -1,0 +1,1 @@
+"""Scoring of feature rows and SHAP explanations of a customer's score."""

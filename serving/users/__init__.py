@@ -1,0 +1,1 @@
+"""Who am I: the caller's user, role and portfolio."""
