@@ -50,7 +50,7 @@ def demo(
         ("train and register models", lambda: _train(frames, settings)),
         ("refresh the worklist", lambda: _score(engine, as_of)),
         ("dunning dry run", lambda: _dunning(engine, as_of)),
-        ("drift summary", lambda: _drift(settings, as_of)),
+        ("drift summary", lambda: _drift(frames, settings, as_of)),
     ]
     for title, fn in stages:
         _step(title, fn)
@@ -97,23 +97,33 @@ def _train(frames: Any, settings: Any) -> None:
 
 
 def _score(engine: Any, as_of: dt.date) -> None:
-    from serving.batch import refresh_worklist
+    from serving.worklist.refresh import refresh_worklist
 
-    summary = refresh_worklist(engine, as_of)
-    console.print(summary)
+    summary = refresh_worklist(engine, as_of, models=None)
+    console.print(
+        f"worklist run {summary.run_id}: {summary.n_customers:,} customers, "
+        f"{summary.n_invoices:,} open invoices in {summary.seconds:.1f} s "
+        f"({summary.rows_per_second:,.0f} rows/s); tiers {summary.tiers}"
+    )
+    for warning in summary.warnings:
+        console.print(f"[yellow]{warning}[/]")
 
 
 def _dunning(engine: Any, as_of: dt.date) -> None:
-    from arrisk.dunning.engine import dunning_summary, run_dunning
+    from arrisk.collections.actor import Actor
+    from arrisk.dunning.engine import run_dunning
+    from arrisk.dunning.runs import dunning_summary
 
-    result = run_dunning(engine, as_of, dry_run=True, send=False, actor="demo")
-    console.print(dunning_summary(result))
+    result = run_dunning(engine, as_of, dry_run=True, send=False, actor=Actor("demo", "admin"))
+    console.print(dunning_summary(result).to_string(index=False))
 
 
-def _drift(settings: Any, as_of: dt.date) -> None:
-    from training.monitoring.drift import drift_summary_text, run_drift
+def _drift(frames: Any, settings: Any, as_of: dt.date) -> None:
+    from training.monitoring.reports import drift_summary_text
+    from training.monitoring.runs import run_drift
 
-    console.print(drift_summary_text(run_drift(settings, as_of=as_of)))
+    summary = run_drift(frames, as_of=as_of, model_name="default_risk", settings=settings)
+    console.print(drift_summary_text(summary))
 
 
 def _serve(engine: Any, as_of: dt.date, port: int) -> None:
@@ -130,9 +140,7 @@ def _serve(engine: Any, as_of: dt.date, port: int) -> None:
     )
     import uvicorn
 
-    from serving.app import create_app
-
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run("serving.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

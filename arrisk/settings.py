@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     base_currency: str = "EUR"
     data_dir: Path = Field(default=Path("../shared/data"), description="real data sets (read only)")
     dask_scheduler: str | None = Field(default=None, description="address of a Dask scheduler to scale out")
-    jwt_secret: str = "arrisk-dev-secret-change-me"
+    jwt_secret: str = "arrisk-development-only-secret-change-me-in-production"
 
     @property
     def db_url(self) -> str:

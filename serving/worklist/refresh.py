@@ -171,6 +171,30 @@ def _explain_reasons(
     return pd.Series(reasons, index=customer_ids, dtype=object)
 
 
+def _record_scores(
+    engine: Engine, served: dict[str, Any], day: dt.date, p_default: pd.Series, inv: pd.DataFrame
+) -> None:
+    """Keep what was served, per model version, so outcome monitoring can judge it once labels mature."""
+    from training.monitoring.scores import record_served_scores
+
+    record_served_scores(
+        engine,
+        model_name="default_risk",
+        model_version=served["default_risk"].version,
+        as_of=day,
+        entity="customer",
+        frame=pd.DataFrame({"entity_id": p_default.index, "probability": p_default.to_numpy()}),
+    )
+    record_served_scores(
+        engine,
+        model_name="late_payment",
+        model_version=served["late_payment"].version,
+        as_of=day,
+        entity="invoice",
+        frame=pd.DataFrame({"entity_id": inv["invoice_id"], "probability": inv["p_late"]}),
+    )
+
+
 def refresh_worklist(
     engine: Engine,
     as_of: dt.date | str,
@@ -251,6 +275,8 @@ def refresh_worklist(
         started=started,
     )
     stage("write")
+    _record_scores(engine, served, day.date(), p_default, inv)
+    stage("record scores")
     seconds = time.perf_counter() - started
     return RefreshSummary(
         run_id=run_id,
