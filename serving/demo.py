@@ -42,16 +42,8 @@ def prepare_demo_service(engine: Engine, as_of: dt.date | str | None = None) -> 
 def ensure_demo_models(
     frames: Any, *, as_of: dt.date | str, tracking_uri: str | None = None
 ) -> dict[str, int]:
-    """Register small champions trained on ``frames``: the training helper's ``train_demo_models`` when
-    present, else the fallback in ``serving.demo_models``. Returns name -> registered version."""
-    try:
-        from training.demo import train_demo_models  # type: ignore[import-not-found]
-    except ImportError:
-        from serving.demo_models import train_fallback_models
+    """Train and register champions on ``frames`` (training's demo job). Returns name -> version."""
+    from training.demo import train_demo_models
 
-        return train_fallback_models(frames, as_of=as_of, tracking_uri=tracking_uri)
     result = train_demo_models(frames, tracking_uri=tracking_uri)
-    versions = {
-        k: v.get("version") if isinstance(v, dict) else getattr(v, "version", None) for k, v in result.items()
-    }
-    return {k: int(v) for k, v in versions.items() if v is not None}
+    return {k: int(v["version"]) for k, v in result.items() if v.get("version") is not None}
