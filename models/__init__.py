@@ -2,7 +2,8 @@
 
 ``models.risk_model.RiskModel(name, *, params, num_boost_round, early_stopping_rounds, calibration,
 n_folds, monotone, random_state)`` — scikit-learn style. ``fit(X, y, *, eval_set=None, groups=None,
-feature_set_version=...)``. Fitted attributes: ``booster_`` (lightgbm.Booster), ``calibrator_``
+feature_set_version=..., dask_client=None)`` (early stopping on eval_set, else K-fold; log-loss metric).
+Fitted attributes: ``booster_`` (lightgbm.Booster), ``calibrator_``
 (isotonic | platt, fitted on out-of-fold raw margins), ``feature_names_``, ``feature_set_version_``,
 ``name_`` ('late_payment' | 'default_risk'), ``metrics_`` (dict set by the training job),
 ``monotone_constraints_``, ``best_iteration_``, ``base_rate_``. Methods: ``predict_proba(X) -> 1-D``

@@ -53,13 +53,18 @@ def test_retrain_registers_a_challenger_with_its_reference(settings: Settings, t
 
 
 def test_retrain_with_the_gate(settings: Settings, tmp_path: Path) -> None:
-    pytest.importorskip(
-        "training.promotion", reason="the training domain's promotion gate is not written yet"
-    )
     from arrisk.cli import app
+    from models.registry import CHALLENGER, CHAMPION, alias_version, tracking_uri
 
     config = tmp_path / "small.yaml"
     config.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
     result = CliRunner().invoke(app, ["retrain", "--config", str(config), "--generated"])
     assert result.exit_code == 0, result.output
-    assert "gate:" in result.output
+    # the first version is champion from registration; the same data again cannot beat it by the margin
+    assert "gate: default_risk v1 not promoted over v1: version 1 is already champion" in result.output
+    again = CliRunner().invoke(app, ["retrain", "--config", str(config), "--generated"])
+    assert again.exit_code == 0, again.output
+    assert "gate: default_risk v2 not promoted over v1" in again.output
+    tracking_uri()
+    assert alias_version("default_risk", CHAMPION) == 1
+    assert alias_version("default_risk", CHALLENGER) == 2

@@ -49,19 +49,15 @@ def _models(models: Any) -> dict[str, Any]:
     """LoadedModel per name from a ModelStore, a mapping, or (None) the registry's champions."""
     if models is None:
         from serving.model_store import ModelStore
+        from serving.settings import get_serving_settings
 
-        store = ModelStore(registry_uri=_default_registry(), cache_dir=Path("."))
+        settings = get_serving_settings()
+        store = ModelStore(registry_uri=settings.registry_uri, cache_dir=settings.models_cache_dir)
         store.load_all()
         models = store
     if hasattr(models, "slots"):
         return {n: s.loaded for n, s in models.slots.items() if s.loaded is not None}
     return {n: m for n, m in dict(models).items() if m is not None}
-
-
-def _default_registry() -> str:
-    from arrisk.settings import get_settings
-
-    return get_settings().mlflow_tracking_uri
 
 
 def _invoice_frame(

@@ -11,7 +11,7 @@ from typing import Any
 from arrisk.errors import NotFoundError, UnavailableError
 
 # the training domain gate: promote(name, *, tracking_uri=None) -> a verdict with .text()
-PROMOTION_MODULE = "training.promotion"
+PROMOTION_MODULE = "training.promote"
 
 
 def default_configs() -> list[Path]:
@@ -64,7 +64,7 @@ def promote(name: str, *, tracking_uri: str | None = None) -> Any:
             f"retrain {name}: the promotion gate {PROMOTION_MODULE}.promote is not available ({err}); "
             "the challenger is registered, run `arrisk models promote` or retrain with --no-promote"
         ) from err
-    return gate(name, tracking_uri=tracking_uri)
+    return gate(name, uri=tracking_uri)
 
 
 def retrain(
