@@ -39,7 +39,7 @@ def pip_requirements() -> list[str]:
 def _pyfunc_classes() -> tuple[type, type]:
     import mlflow.pyfunc
 
-    class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
+    class RiskModelPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         """predict() returns the calibrated probability of the bad outcome per row."""
 
         def __init__(self, model: Any) -> None:
@@ -48,7 +48,7 @@ def _pyfunc_classes() -> tuple[type, type]:
         def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
             return self.model.predict_proba(pd.DataFrame(model_input))
 
-    class PaymentDatePyfunc(mlflow.pyfunc.PythonModel):
+    class PaymentDatePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         """predict() returns p10, p50, p90 of days late per row."""
 
         def __init__(self, model: Any) -> None:

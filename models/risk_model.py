@@ -118,8 +118,8 @@ class RiskModel:
                 callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
                 return_cvbooster=True,
             )
-            self.best_iteration_ = max(int(cv["cvbooster"].best_iteration or self.num_boost_round), 1)
-        self.oof_raw_ = self._out_of_fold(cv["cvbooster"], X, folds, len(y_arr))
+            self.best_iteration_ = max(int(cv["cvbooster"].best_iteration or self.num_boost_round), 1)  # type: ignore[union-attr]
+        self.oof_raw_ = self._out_of_fold(cv["cvbooster"], X, folds, len(y_arr))  # type: ignore[arg-type]
         self.calibrator_ = Calibrator(self.calibration).fit(self.oof_raw_, y_arr)
         if dask_client is not None:
             from training.distributed import dask_booster
@@ -153,7 +153,7 @@ class RiskModel:
         unknown = sorted(set(self.monotone) - set(self.feature_names_))
         if unknown:
             raise ValidationError(f"monotone constraints name unknown features {unknown}")
-        return dict(self.monotone)
+        return dict(self.monotone)  # type: ignore[arg-type]
 
     def _folds(
         self, y: np.ndarray, groups: pd.Series | np.ndarray | None
@@ -209,8 +209,8 @@ class RiskModel:
         """SHAP contributions per feature (raw-margin scale) and the base value; they sum to the margin."""
         self._check_fitted()
         contrib = self.booster_.predict(self._matrix(X), pred_contrib=True)
-        frame = pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=X.index)
-        return frame, float(contrib[0, -1]) if len(contrib) else 0.0
+        frame = pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=X.index)  # type: ignore[call-overload]
+        return frame, float(contrib[0, -1]) if len(contrib) else 0.0  # type: ignore[call-overload]
 
     @property
     def feature_importance_(self) -> pd.Series:

@@ -20,7 +20,7 @@ def _busiest_collector(engine: Engine) -> str:
             .order_by(func.count().desc(), Customer.collector_id)
             .limit(1)
         ).first()
-    return row[0] if row else "demo-collector"
+    return str(row[0]) if row else "demo-collector"
 
 
 def prepare_demo_service(engine: Engine, as_of: dt.date | str | None = None) -> dict[str, str]:

@@ -74,7 +74,7 @@ class ExperimentConfig(_Strict):
     lightgbm: LightGBMSpec = Field(default_factory=LightGBMSpec)
     calibration: Literal["isotonic", "platt"] = "isotonic"
     baselines: list[Literal["scorecard", "dpd_rule"]] = Field(
-        default_factory=lambda: ["scorecard", "dpd_rule"]
+        default_factory=lambda: ["scorecard", "dpd_rule"]  # type: ignore[arg-type]
     )
     gate: GateSpec = Field(default_factory=GateSpec)
     payment_date_model: bool = Field(False, description="also train p10/p50/p90 days late (late_payment)")

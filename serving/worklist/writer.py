@@ -114,7 +114,7 @@ def write_run(
                 n_invoices=len(invoices),
                 seconds=0.0,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         for chunk in _chunks(item_rows(run_id, items)):
             conn.execute(insert(WorklistItem), chunk)
         for chunk in _chunks(invoice_rows(run_id, invoices)):
