@@ -26,6 +26,10 @@ ROUTERS: list[str] = [
     "serving.scoring.router",
     "serving.credit_limits.router",
     "serving.models_admin.router",
+    "serving.collections.router",
+    "serving.dunning.router",
+    "serving.cash_application.router",
+    "serving.monitoring.router",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Cash application over HTTP: statement upload, the exceptions queue, reversals."""

@@ -1,0 +1,1 @@
+"""Collector records over HTTP: promises, disputes, payment plans, activities, write-offs."""

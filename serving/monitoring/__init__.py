@@ -1,0 +1,1 @@
+"""Model monitoring over HTTP: the newest drift summary and report, realised performance per month."""
