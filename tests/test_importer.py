@@ -128,6 +128,11 @@ BAD_INPUTS = [
         "disputes.csv row 1: invoice_id 'I77' is not a known invoice",
     ),
     (
+        "unknown dispute outcome",
+        _bad("disputes", "pricing,,", "pricing,2024-03-20,won"),
+        "disputes.csv row 1: outcome 'won' is not one of credit_note, rejected, withdrawn",
+    ),
+    (
         "empty required id",
         _bad("customers", "C2,Globex", ",Globex"),
         "customers.csv row 2: customer_id is empty; a value is required",

@@ -21,6 +21,7 @@ from arrisk.store import tables as t
 BOM = b"\xef\xbb\xbf"
 ZERO = Decimal("0")
 # the column must be present, but a blank means "not known" (real books often lack these)
+DISPUTE_OUTCOMES = ("credit_note", "rejected", "withdrawn")
 NULLABLE = {("customers", "country"), ("customers", "credit_limit")}
 
 
@@ -115,6 +116,9 @@ def _check_table(name: str, frame: pd.DataFrame, file: str) -> tuple[pd.DataFram
     if name == "disputes":
         early = c.out["resolved_at"].notna() & (c.out["resolved_at"] < c.out["opened_at"])
         c.flag(early, "resolved_at", "is before opened_at", c.out["resolved_at"].dt.strftime("%Y-%m-%d"))
+        outcome = c.out["outcome"]
+        unknown = outcome.notna() & ~outcome.isin(DISPUTE_OUTCOMES)
+        c.flag(unknown, "outcome", f"is not one of {', '.join(DISPUTE_OUTCOMES)}", outcome)
     keys = (
         [id_col]
         if id_col
