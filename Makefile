@@ -41,7 +41,7 @@ bench-generate: setup ## generator at 1M customers x 12 months -> benchmarks/res
 	$(BIN)/python benchmarks/generate.py
 
 bench-features: setup ## as-of snapshot at 100k and 1M customers vs DuckDB -> benchmarks/results/features.json
-	$(BIN)/python benchmarks/features.py
+	$(BIN)/python benchmarks/feature_snapshot.py
 
 clean: ## remove ARRISK_HOME state (not the venv)
 	rm -rf var

@@ -144,7 +144,7 @@ def _customers(
     created = _col(frame, "created_at")
     keep = np.ones(len(frame), bool) if created is None else ~(created > as_of).to_numpy()
     kept = frame[keep]
-    ids = pd.Index(np.asarray(kept["customer_id"], dtype=object), name="customer_id")
+    ids = id_index(kept["customer_id"], "customer_id")
     limit = kept["credit_limit"].to_numpy(dtype="float64") * _rate(_col(kept, "currency"), rates, len(kept))
     out = pd.DataFrame(
         {
@@ -156,6 +156,13 @@ def _customers(
     )
     out["created_at"] = out["created_at"].astype("datetime64[ns]")
     return out, ids, IdMap(frame["customer_id"], keep)
+
+
+def id_index(ids: pd.Series, name: str) -> pd.Index:
+    """The ids of kept rows as an Index; categoricals are read through their categories (no object copy)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype) and not ids.isna().any():
+        return ids.cat.categories.take(ids.cat.codes.to_numpy()).rename(name)
+    return pd.Index(np.asarray(ids, dtype=object), name=name)
 
 
 def _rows(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> pd.DataFrame:
@@ -179,7 +186,7 @@ def _invoices(
             "amount": kept["amount"].to_numpy(dtype="float64") * rate,
         }
     )
-    ids = pd.Index(np.asarray(kept["invoice_id"], dtype=object), name="invoice_id")
+    ids = id_index(kept["invoice_id"], "invoice_id")
     return out, ids, rate, IdMap(frame["invoice_id"], keep)
 
 

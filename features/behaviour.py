@@ -7,7 +7,7 @@ import pandas as pd
 
 from features.asof import DAY, AsOfBook
 from features.config import FeatureConfig
-from features.customer import days, ratio, reindexed, total
+from features.customer import date_rank, days, ratio, reindexed, total
 from features.invoice_state import tolerance
 
 
@@ -18,16 +18,32 @@ def payment_habit_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFram
     inv_amount = book.invoices["amount"].to_numpy()[alloc["inv"].to_numpy()]
     partial = alloc["amount"].to_numpy() < config.partial_payment_share * inv_amount
     cust = alloc["cust"].to_numpy()
-    known = alloc[alloc["pay"] >= 0]
-    per_payment = known.groupby(["pay", "cust"], sort=False)["inv"].nunique().reset_index()
-    multi = per_payment["inv"].to_numpy() >= 2
-    pay_cust = per_payment["cust"].to_numpy()
+    pay_cust, multi = _invoices_per_payment(alloc, len(book.invoices))
     return pd.DataFrame(
         {
             "share_partial_allocations": ratio(total(n, cust, partial), total(n, cust)),
             "share_multi_invoice_payments": ratio(total(n, pay_cust, multi), total(n, pay_cust)),
         }
     )
+
+
+def _invoices_per_payment(alloc: pd.DataFrame, n_invoices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per (payment, customer) pair: the customer and whether the payment covered 2+ of its invoices.
+
+    An invoice has one customer, so distinct (payment, invoice) pairs grouped by (payment, customer)
+    count the distinct invoices; each pair is packed into one int64.
+    """
+    known = alloc["pay"].to_numpy() >= 0
+    pay, inv = alloc["pay"].to_numpy()[known].astype("int64"), alloc["inv"].to_numpy()[known].astype("int64")
+    cust_of_inv = np.zeros(n_invoices, dtype="int64")
+    cust_of_inv[inv] = alloc["cust"].to_numpy()[known]
+    width = max(n_invoices, 1)
+    pairs = pd.unique(pay * width + inv)  # hashing, not sorting: order does not matter for counts
+    pair_pay, pair_inv = pairs // width, pairs % width
+    n_cust = int(cust_of_inv.max(initial=0)) + 1
+    counts = pd.Series(pair_pay * n_cust + cust_of_inv[pair_inv]).value_counts(sort=False)
+    groups = counts.index.to_numpy()
+    return groups % n_cust, counts.to_numpy() >= 2
 
 
 def dispute_features(book: AsOfBook, state: pd.DataFrame) -> pd.DataFrame:
@@ -50,18 +66,40 @@ def dispute_features(book: AsOfBook, state: pd.DataFrame) -> pd.DataFrame:
 
 
 def _paid_by(book: AsOfBook, cust: np.ndarray, *days_: np.ndarray) -> list[np.ndarray]:
-    """Total allocated to each customer's invoices on or before each day (one array per ``days_``)."""
-    alloc = book.allocations.groupby(["cust", "applied_at"], as_index=False, sort=True)["amount"].sum()
-    alloc["paid"] = alloc.groupby("cust", sort=False)["amount"].cumsum()
-    alloc = alloc.sort_values("applied_at", kind="stable")[["cust", "applied_at", "paid"]]
+    """Total allocated to each customer's invoices on or before each day (one array per ``days_``).
+
+    Daily totals per customer, cumulated in date order; a (customer, day) pair is one sortable
+    integer (customer * number of day ranks + day rank), so a look-up is a ``searchsorted``.
+    """
+    alloc = book.allocations
+    rank, n_dates = date_rank(alloc["applied_at"].to_numpy())
+    rank_on_or_before = _day_ranker(alloc["applied_at"].to_numpy(), n_dates)
+    key = alloc["cust"].to_numpy().astype("int64") * n_dates + rank
+    daily = pd.Series(alloc["amount"].to_numpy()).groupby(key, sort=True).sum()
+    keys = daily.index.to_numpy()
+    paid = pd.Series(daily.to_numpy()).groupby(keys // n_dates, sort=False).cumsum().to_numpy()
     out = []
     for when in days_:
-        query = pd.DataFrame({"cust": cust, "when": when, "row": np.arange(len(cust))}).sort_values("when")
-        merged = pd.merge_asof(
-            query, alloc, left_on="when", right_on="applied_at", by="cust", direction="backward"
-        )
-        out.append(merged.sort_values("row")["paid"].fillna(0.0).to_numpy())
+        query = cust.astype("int64") * n_dates + rank_on_or_before(when)
+        pos = np.searchsorted(keys, query, side="right") - 1
+        found = (pos >= 0) & (keys[np.maximum(pos, 0)] // n_dates == cust) if len(keys) else pos >= 0
+        out.append(np.where(found, paid[np.maximum(pos, 0)] if len(keys) else 0.0, 0.0))
     return out
+
+
+def _day_ranker(applied: np.ndarray, n_dates: int):  # type: ignore[no-untyped-def]
+    """when -> rank (as ``date_rank`` gives ``applied``) of the last allocation day on or before it, or -1."""
+    ns = np.asarray(applied, dtype="datetime64[ns]").view("int64")
+    day = DAY.astype("timedelta64[ns]").astype("int64")
+    if len(ns) and not (ns % day).any():
+        first = int(ns.min())
+        return lambda when: np.clip(
+            (np.asarray(when, dtype="datetime64[ns]").view("int64") - first) // day, -1, n_dates - 1
+        )
+    distinct = np.unique(ns)
+    return lambda when: (
+        np.searchsorted(distinct, np.asarray(when, dtype="datetime64[ns]").view("int64"), side="right") - 1
+    )
 
 
 def promise_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFrame:

@@ -29,6 +29,30 @@ def reindexed(series: pd.Series, n: int, fill: float = np.nan) -> np.ndarray:
     return series.reindex(pd.RangeIndex(n), fill_value=fill).to_numpy(dtype="float64")
 
 
+def group_max(n: int, group: np.ndarray, values: np.ndarray, empty: float = np.nan) -> np.ndarray:
+    """Largest value per group code (``empty`` for a group without rows); values have no NaN."""
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, group, values)
+    out[np.bincount(group, minlength=n)[:n] == 0] = empty
+    return out
+
+
+def group_latest(n: int, group: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Latest date per group code, NaT where none (NaT is int64's minimum, so max leaves it alone)."""
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]").view("int64")
+    np.maximum.at(out, group, np.asarray(when, dtype="datetime64[ns]").view("int64"))
+    return out.view("datetime64[ns]")
+
+
+def group_earliest(n: int, group: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Earliest date per group code, NaT where none; dates must not be NaT."""
+    top = np.iinfo("int64").max
+    out = np.full(n, top, dtype="int64")
+    np.minimum.at(out, group, np.asarray(when, dtype="datetime64[ns]").view("int64"))
+    out[out == top] = np.iinfo("int64").min
+    return out.view("datetime64[ns]")
+
+
 def days(delta: np.ndarray | pd.Series) -> np.ndarray:
     return np.asarray(delta, dtype="timedelta64[ns]") / DAY
 
@@ -47,7 +71,34 @@ def paid_invoices(book: AsOfBook, state: pd.DataFrame) -> pd.DataFrame:
             "days_to_pay": days(settled - inv["issue_date"].to_numpy()),
         }
     )
-    return paid.sort_values(["cust", "settled_at"], kind="stable").reset_index(drop=True)
+    order = stable_order(paid["cust"].to_numpy(), settled)
+    return paid.take(order).reset_index(drop=True)
+
+
+def stable_order(group: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Row order by group code, then date, ties kept in input order (as a stable two-column sort).
+
+    Both are packed into one int64 (group * number of date ranks + date rank): one argsort.
+    """
+    rank, n_ranks = date_rank(when)
+    return np.argsort(group.astype("int64") * n_ranks + rank, kind="stable")
+
+
+def date_rank(when: np.ndarray) -> tuple[np.ndarray, int]:
+    """Order-keeping small integers for dates (NaT-free), and how many there can be.
+
+    Midnight dates (the ledger's) rank by whole days since the earliest, with no sort; dates with
+    a time of day fall back to their rank among the distinct values.
+    """
+    ns = np.asarray(when, dtype="datetime64[ns]").view("int64")
+    if len(ns) == 0:
+        return np.zeros(0, dtype="int64"), 1
+    day = DAY.astype("timedelta64[ns]").astype("int64")
+    if not (ns % day).any():
+        first = int(ns.min())
+        return (ns - first) // day, int((int(ns.max()) - first) // day) + 1
+    distinct, rank = np.unique(ns, return_inverse=True)
+    return rank.reshape(-1).astype("int64"), len(distinct)
 
 
 def lateness_features(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
@@ -63,9 +114,10 @@ def lateness_features(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig
         "days_late_wmean": ratio(
             total(n, cust, late * paid["amount"].to_numpy()), total(n, cust, paid["amount"])
         ),
-        "days_late_max": reindexed(grouped["days_late"].max(), n),
+        "days_late_max": group_max(n, cust, late),
     }
-    from_end = grouped.cumcount(ascending=False).to_numpy()
+    # rows are sorted by customer: position from the end of its block of rows
+    from_end = np.cumsum(count).astype("int64")[cust] - 1 - np.arange(len(cust))
     last = from_end < config.last_n_invoices
     out[f"days_late_last{config.last_n_invoices}_mean"] = ratio(
         total(n, cust[last], late[last]), total(n, cust[last])
@@ -104,7 +156,7 @@ def exposure_features(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig
         "overdue_amount": total(n, cust[overdue], amount[overdue]),
         "n_open_invoices": total(n, cust),
         "n_overdue_invoices": total(n, cust[overdue]),
-        "oldest_days_past_due": reindexed(pd.Series(np.maximum(dpd, 0)).groupby(cust).max(), n, 0.0),
+        "oldest_days_past_due": group_max(n, cust, np.maximum(dpd, 0), empty=0.0),
         "credit_limit": limit,
         "credit_utilisation": ratio(open_amount, limit),
         "payment_terms_days": book.customers["payment_terms_days"].to_numpy(),
@@ -142,12 +194,11 @@ def activity_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFrame:
         out[f"invoiced_growth_{w}d"] = (
             ratio(out[f"invoiced_amount_{w}d"], total(n, cust[before], amount[before])) - 1
         )
-    first_invoice = inv.groupby("cust")["issue_date"].min().reindex(pd.RangeIndex(n))
+    first_invoice = pd.Series(group_earliest(n, cust, inv["issue_date"].to_numpy()))
     created = book.customers["created_at"]
     start = pd.concat([first_invoice.reset_index(drop=True), created], axis=1).min(axis=1)
     out["tenure_days"] = days(as_of - start.to_numpy(dtype="datetime64[ns]"))
-    last_invoice = inv.groupby("cust")["issue_date"].max().reindex(pd.RangeIndex(n))
-    out["days_since_last_invoice"] = days(as_of - last_invoice.to_numpy(dtype="datetime64[ns]"))
+    out["days_since_last_invoice"] = days(as_of - group_latest(n, cust, inv["issue_date"].to_numpy()))
     out["days_since_last_payment"] = days(as_of - _last_payment(book, n))
     out["n_invoices"] = total(n, cust)
     out["invoice_amount_mean"] = ratio(total(n, cust, amount), out["n_invoices"])
@@ -155,12 +206,10 @@ def activity_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFrame:
 
 
 def _last_payment(book: AsOfBook, n: int) -> np.ndarray:
+    """Latest payment date or allocation date per customer (payments of unknown customers aside)."""
     pays = book.payments[book.payments["cust"] >= 0]
-    dates = pd.concat(
-        [
-            pd.DataFrame({"cust": pays["cust"], "date": pays["payment_date"]}),
-            pd.DataFrame({"cust": book.allocations["cust"], "date": book.allocations["applied_at"]}),
-        ],
-        ignore_index=True,
+    by_payment = group_latest(n, pays["cust"].to_numpy(), pays["payment_date"].to_numpy())
+    by_allocation = group_latest(
+        n, book.allocations["cust"].to_numpy(), book.allocations["applied_at"].to_numpy()
     )
-    return dates.groupby("cust")["date"].max().reindex(pd.RangeIndex(n)).to_numpy(dtype="datetime64[ns]")
+    return np.maximum(by_payment.view("int64"), by_allocation.view("int64")).view("datetime64[ns]")

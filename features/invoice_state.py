@@ -12,6 +12,7 @@ import pandas as pd
 
 from features.asof import AsOfBook
 from features.config import FeatureConfig
+from features.customer import stable_order
 
 
 def tolerance(amount: np.ndarray, config: FeatureConfig) -> np.ndarray:
@@ -88,7 +89,7 @@ def _settlement_dates(
         ignore_index=True,
     )
     events = events[np.isin(events["inv"].to_numpy(), settled)] if len(settled) < n else events
-    events = events.sort_values(["inv", "date"], kind="stable")
+    events = events.take(stable_order(events["inv"].to_numpy(), events["date"].to_numpy()))
     running = events.groupby("inv", sort=False)["amount"].cumsum().to_numpy()
     inv_codes = events["inv"].to_numpy()
     covered = running >= amount[inv_codes] - tolerance(amount[inv_codes], config)

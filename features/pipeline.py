@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from arrisk.ledger.frames import LedgerFrames
+from arrisk.ledger.frames import LedgerFrames, read_dir
 from features import behaviour, customer
 from features.asof import AsOfBook, clip_book, to_timestamp
 from features.catalogue import INVOICE_OWN, customer_catalogue, invoice_catalogue
@@ -25,6 +27,7 @@ from features.snapshot_io import Snapshot, read_snapshot, write_snapshot
 __all__ = [
     "Snapshot",
     "build_snapshot",
+    "build_snapshot_from_parquet",
     "customer_feature_names",
     "feature_version",
     "invoice_feature_names",
@@ -67,32 +70,55 @@ def customer_table(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig) -
         behaviour.promise_features(book, config),
         behaviour.dunning_plan_writeoff_features(book, state, config),
     ]
-    features = pd.concat(parts, axis=1)[customer_feature_names(config)].astype("float64")
+    by_name = {name: part[name] for part in parts for name in part.columns}
+    names = customer_feature_names(config)
+    features = _float_frame(len(book.customer_ids), [(name, by_name[name].to_numpy()) for name in names])
     features.insert(0, "customer_id", book.customer_ids.to_numpy())
     return features
+
+
+def _float_frame(n_rows: int, columns: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
+    """A float64 frame filled column by column into one block (pandas' own layout), so never copied."""
+    block = np.empty((len(columns), n_rows), dtype="float64")
+    for j, (_, values) in enumerate(columns):
+        block[j] = values
+    return pd.DataFrame(block.T, columns=[name for name, _ in columns], copy=False)
 
 
 def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """One row per invoice open on the as-of date, with its own and its customer's features."""
     own = invoice_features(book, state)
     cust = own["cust"].to_numpy()
-    out = pd.DataFrame(
-        {
-            "invoice_id": book.invoice_ids.to_numpy()[own["inv"].to_numpy()],
-            "customer_id": book.customer_ids.to_numpy()[cust],
-        }
-    )
-    own_cols = own[list(INVOICE_OWN)].astype("float64").reset_index(drop=True)
-    cust_cols = customers.drop(columns="customer_id").iloc[cust].reset_index(drop=True)
-    return pd.concat([out, own_cols, cust_cols], axis=1)
+    columns = [(name, own[name].to_numpy()) for name in INVOICE_OWN]
+    columns += [(name, customers[name].to_numpy()[cust]) for name in customers.columns[1:]]
+    out = _float_frame(len(own), columns)
+    out.insert(0, "customer_id", book.customer_ids.to_numpy()[cust])
+    out.insert(0, "invoice_id", np.asarray(book.invoice_ids.take(own["inv"].to_numpy()), dtype=object))
+    return out
 
 
 def build_snapshot(
     frames: LedgerFrames, as_of: date | pd.Timestamp | str, *, config: FeatureConfig | None = None
 ) -> Snapshot:
     """Customer and open-invoice features from facts dated on or before ``as_of`` only."""
+    return snapshot_of_book(clip_book(frames, to_timestamp(as_of)), config=config)
+
+
+def build_snapshot_from_parquet(
+    folder: Path | str, as_of: date | pd.Timestamp | str, *, config: FeatureConfig | None = None
+) -> Snapshot:
+    """``build_snapshot`` of the book in ``folder``, read lean (Parquet via DuckDB; CSV via ``read_dir``)."""
+    folder = Path(folder)
+    if not (folder / "invoices.parquet").exists():
+        return build_snapshot(read_dir(folder), as_of, config=config)
+    from features.parquet_source import read_asof_book
+
+    return snapshot_of_book(read_asof_book(folder, as_of), config=config)
+
+
+def snapshot_of_book(book: AsOfBook, *, config: FeatureConfig | None = None) -> Snapshot:
+    """The features of an already clipped book."""
     config = config or default_config()
-    book = clip_book(frames, to_timestamp(as_of))
     state = invoice_state(book, config)
     customers = customer_table(book, state, config)
     invoices = invoice_table(book, state, customers)

@@ -89,20 +89,12 @@ def read_feature_frames(folder: Path | str) -> LedgerFrames:
 
 def _to_pandas(table, name: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Everything but ids, typed: dates datetime64[ns], amounts float64, other text categorical."""
-    ids = {kind for kind in ID_KINDS}
-    frame = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
-    for column in table.column_names:
-        if column in ids:
-            continue
-        values = table.column(column)
-        if pa_is_string(values.type):
-            frame[column] = values.dictionary_encode().to_pandas()
-        else:
-            frame[column] = values.to_pandas()
+    keep = [c for c in table.column_names if c not in ID_KINDS]
+    frame = table.select(keep).to_pandas(strings_to_categorical=True, date_as_object=False)
     for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dtype != "datetime64[ns]":
             frame[column] = frame[column].astype("datetime64[ns]")
-        elif column in ("amount", "credit_limit", "rate_to_base"):
+        elif column in ("amount", "credit_limit", "rate_to_base") and frame[column].dtype != "float64":
             frame[column] = pd.to_numeric(frame[column]).astype("float64")
     return frame
 
