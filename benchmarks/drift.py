@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-# benchmarks/features.py would shadow the ``features`` package: import from the repository root
+# benchmarks/feature_snapshot.py would shadow the ``features`` package: import from the repository root
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 RESULTS = ROOT / "benchmarks" / "results" / "drift.json"
 

@@ -217,7 +217,9 @@ def test_exceptions_are_listed_resolved_and_automatic_allocations_reversed(book:
     page = list_exceptions(book)
     assert page["total"] == 2
     suggested = next(i for i in page["items"] if i["kind"] == "suggested")
-    assert suggested["suggestions"][0]["allocations"] == [{"invoice_id": "I302", "amount": "330.00"}]
+    assert suggested["suggestions"][0]["allocations"] == [
+        {"invoice_id": "I302", "amount": "330.00", "currency": "EUR"}
+    ]
     with pytest.raises(ValidationError, match="exceed"):
         resolve_exception(
             book, suggested["exception_id"], invoice_allocations={"I401": Decimal("331.00")}, actor="bob"

@@ -56,8 +56,18 @@ def match_cmd(
     out: Path = typer.Option(..., "--out", help="CSV of proposed allocations"),
     customers: Path | None = typer.Option(None, "--customers", help="customers table (payer names)"),
     policy: Path | None = typer.Option(None, help=POLICY_HELP),
+    fx_rates: Path | None = typer.Option(
+        None,
+        "--fx-rates",
+        help="fx_rates table (currency, rate_date, rate_to_base per unit, base currency = 1); without it "
+        "a line is only matched to invoices in its own currency",
+    ),
 ) -> None:
-    """Match a statement against open invoices without a database; writes one row per proposed allocation."""
+    """Match a statement against open invoices without a database; writes one row per proposed allocation.
+
+    With --fx-rates a line may settle invoices in another currency: it is converted at the rate in
+    force on its booking date and may differ by the policy's fx_pct; the allocation amount is then in
+    the invoice's currency."""
     from rich.console import Console
 
     from arrisk.cashapp.stateless import match_files
@@ -65,7 +75,12 @@ def match_cmd(
     console = Console()
     with console.status(f"matching {statement.name}"):
         counts = match_files(
-            open_invoices=open_invoices, statement=statement, out=out, customers=customers, policy_path=policy
+            open_invoices=open_invoices,
+            statement=statement,
+            out=out,
+            customers=customers,
+            policy_path=policy,
+            fx_rates=fx_rates,
         )
     console.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" -> {out}")
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arrisk.store.tables import Allocation, CreditNote, Customer, Invoice, Payment, WriteOff
+from arrisk.store.tables import Allocation, CreditNote, Customer, FxRate, Invoice, Payment, WriteOff
 
 CREDIT_NOTE_PREFIX = "credit_note:"
 
@@ -79,6 +79,12 @@ def open_items(session: Session) -> pd.DataFrame:
     for col in ("issue_date", "due_date"):
         invoices[col] = pd.to_datetime(invoices[col])
     return invoices[invoices["open_amount"].abs() >= 0.005].reset_index(drop=True)
+
+
+def fx_rates(session: Session) -> pd.DataFrame:
+    """The ledger's exchange rates (units of base currency per unit, valid from rate_date on)."""
+    rows = session.execute(select(FxRate.currency, FxRate.rate_date, FxRate.rate_to_base)).all()
+    return pd.DataFrame(rows, columns=["currency", "rate_date", "rate_to_base"])
 
 
 def customers(session: Session) -> pd.DataFrame:

@@ -4,6 +4,10 @@ Order of rules: invoice numbers in the text first (grouped by the customer ownin
 identified payer's open items by amount (one item, all open, oldest first, a bounded subset), then
 amount alone. A proposal at or above the policy's threshold, with no rival as strong, is applied
 and its items' open amounts drop for the lines after it. Nothing here scans all invoices per line.
+
+Items in another currency than the line are considered only with exchange rates (``fx``): the
+line is converted at the rates in force on its booking date, its amount may differ by ``fx_pct``,
+and such a proposal is posted only when it cites the invoice number and its amount fits.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from arrisk.cashapp.amounts import AmountRules
 from arrisk.cashapp.book import OpenBook
 from arrisk.cashapp.customer_rules import CustomerRules
+from arrisk.cashapp.fx import FxTable
 from arrisk.cashapp.payers import PayerEvidence, PayerIndex
 from arrisk.cashapp.policy import CashAppPolicy
 from arrisk.cashapp.proposals import LineMatch, LineStatus, Proposal
@@ -27,13 +32,17 @@ class Matcher(ReferenceRules, CustomerRules):
         *,
         policy: CashAppPolicy,
         rule_stats: dict[str, tuple[int, int]] | None = None,
+        fx: FxTable | None = None,
     ):
+        """``fx``: rates for lines in another currency than an invoice; None considers only
+        same-currency invoices."""
         self.book = book
         self.payers = payers
         self.policy = policy
         self.w = policy.evidence
         self.amounts = AmountRules(policy.tolerances)
         self.rule_stats = rule_stats or {}
+        self.fx = fx
 
     def match(self, lines: list[StatementLine]) -> list[LineMatch]:
         """Match lines in statement order; automatic ones reduce the book for the lines after."""
@@ -50,8 +59,9 @@ class Matcher(ReferenceRules, CustomerRules):
             ranked = sorted(payers.values(), key=lambda p: -p.score)[:2]
             for payer in ranked:
                 proposals += self._by_customer(line, paid, payer)
-        if not proposals:
-            proposals = self._by_amount_only(line, paid)
+        if all("fx" in p.evidence for p in proposals):
+            # cross-currency guesses do not stop the search for an invoice in the line's own currency
+            proposals += self._by_amount_only(line, paid)
         return self._decide(line, proposals, payers)
 
     # -- decisions ----------------------------------------------------------------------------

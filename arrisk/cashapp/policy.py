@@ -58,6 +58,10 @@ class EvidenceWeights(_Strict):
     customer_partial: float = 0.6
     unexplained_amount_factor: float = 0.9
     amount_only: float = 0.5
+    # an amount that fits only after conversion at the booking date's rate (other currency)
+    amount_fx: float = 0.75
+    # cross-currency proposal without a cited invoice number whose amount fits: a guess, never posted
+    fx_unconfirmed_factor: float = 0.9
 
 
 class Matching(_Strict):

@@ -37,7 +37,11 @@ def suggestion_json(p: Proposal, book: OpenBook) -> dict[str, Any]:
         "customer_id": p.customer_id,
         "evidence": p.evidence,
         "allocations": [
-            {"invoice_id": str(book.item_id[pos]), "amount": str(money(c))}
+            {
+                "invoice_id": str(book.item_id[pos]),
+                "amount": str(money(c)),
+                "currency": str(book.currency[pos]),
+            }
             for pos, c in zip(p.positions, p.cents, strict=True)
         ],
     }
@@ -134,16 +138,18 @@ def _post_auto(
             before=before,
             after=row_dict(note),
         )
+    currency_of = {str(book.item_id[pos]): str(book.currency[pos]) for pos in p.positions}
     made = 0
     for invoice_id, cents in cash.items():
         if cents <= 0:
             continue
+        # in the invoice's currency: a line paid in another one was converted (rate in the evidence)
         alloc = Allocation(
             allocation_id=f"{payment.payment_id}:{invoice_id}"[:160],
             payment_id=payment.payment_id,
             invoice_id=invoice_id,
             amount=money(cents),
-            currency=payment.currency,
+            currency=currency_of[invoice_id],
             applied_at=payment.payment_date,
             source="auto",
             confidence=p.confidence,
@@ -165,7 +171,10 @@ def _post_auto(
 
 
 def _write_off_short(session: Session, p: Proposal, book: OpenBook, payment: Payment, *, actor: str) -> int:
-    """A payment that settled its items within tolerance leaves their residue written off, dated."""
+    """A payment that settled its items within tolerance leaves their residue written off, dated, in
+    the invoice's currency: a bank fee, a discount taken, or an FX difference (rule ``*_fx``) is not
+    the customer's debt. An FX gain (the converted line above the invoice) stays on the payment as
+    unallocated cash, like any overpayment."""
     if "partial" in p.rule:
         return 0
     made = 0
@@ -178,7 +187,7 @@ def _write_off_short(session: Session, p: Proposal, book: OpenBook, payment: Pay
             invoice_id=item,
             date=payment.payment_date,
             amount=money(residue),
-            currency=payment.currency,
+            currency=str(book.currency[pos]),
             status="approved",
             requested_by=actor,
             approved_by="cashapp-policy",
@@ -191,7 +200,11 @@ def _write_off_short(session: Session, p: Proposal, book: OpenBook, payment: Pay
             action="cashapp.write_off_difference",
             entity="write_offs",
             entity_id=wo.write_off_id,
-            after={**(row_dict(wo) or {}), "rule": p.rule},
+            after={
+                **(row_dict(wo) or {}),
+                "rule": p.rule,
+                **({"fx": p.evidence["fx"]} if "fx" in p.evidence else {}),
+            },
         )
         made += 1
     return made

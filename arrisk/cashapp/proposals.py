@@ -26,7 +26,7 @@ class Proposal:
     rule: str
     customer_id: str | None
     evidence: dict[str, Any] = field(default_factory=dict)
-    left_over: int = 0  # cents not allocated: a credit on account
+    left_over: int = 0  # cents not allocated, in the line's currency: a credit on account
     residues: list[int] = field(default_factory=list)  # open cents left on each item after this cash
 
     @property

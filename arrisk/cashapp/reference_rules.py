@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from arrisk.cashapp.amounts import EXACT, KIND_NAMES, NONE, spread
+from arrisk.cashapp.fx import FxConversion
 from arrisk.cashapp.payers import PayerEvidence
 from arrisk.cashapp.proposals import Proposal, noisy_or
 from arrisk.cashapp.refs import find_numbers, one_edit_hits
@@ -32,14 +33,19 @@ class ReferenceRules(RuleBase):
             for pos in self.book.number_index[key]:
                 if is_exact:
                     self._cited.add(int(pos))  # settled or not: a payment citing it is not about others
-                if self.book.remaining[pos] != 0 and self._same_currency(pos, line):
+                if self.book.remaining[pos] != 0:
                     hits[int(pos)] = hits.get(int(pos), False) or is_exact
-        by_customer: dict[str, list[int]] = {}
+        # one proposal per customer and currency; another currency only when rates convert to it
+        by_customer: dict[tuple[str, str], list[int]] = {}
         for pos in sorted(hits):
-            by_customer.setdefault(str(self.book.customer_id[pos]), []).append(pos)
+            key = (str(self.book.customer_id[pos]), str(self.book.currency[pos]))
+            by_customer.setdefault(key, []).append(pos)
         strong = [p for p in payers.values() if p.score >= STRONG_PAYER]
         proposals = []
-        for cid, positions in by_customer.items():
+        for (cid, currency), positions in by_customer.items():
+            converted = self._paid_in(line, paid, currency)
+            if converted is None:
+                continue
             any_exact = any(hits[p] for p in positions)
             ref_score = self.w.invoice_number if any_exact else self.w.invoice_number_typo
             payer = payers.get(cid)
@@ -50,7 +56,11 @@ class ReferenceRules(RuleBase):
                 # the number is real but the payer is someone else: not enough to post
                 ref_score *= 0.3
                 evidence["conflict"] = f"number of customer {cid}, payer is {strong[0].customer_id}"
-            proposals.append(self._reference_proposal(line, paid, cid, positions, ref_score, payer, evidence))
+            proposals.append(
+                self._reference_proposal(
+                    line, converted[0], cid, positions, ref_score, payer, evidence, fx=converted[1]
+                )
+            )
         return proposals
 
     def _narrow_typos(
@@ -88,11 +98,14 @@ class ReferenceRules(RuleBase):
         ref_score: float,
         payer: PayerEvidence | None,
         evidence: dict,
+        *,
+        fx: FxConversion | None = None,
     ) -> Proposal:
+        """``paid`` is in the cited items' currency (converted when ``fx``)."""
         pos = np.array(positions)
         remaining = self.book.remaining[pos]
         days = line.booking_date.toordinal() - EPOCH_ORDINAL - self.book.issue_day[pos].max()
-        kind = self.amounts.fit_one(int(remaining.sum()), paid, days=int(days))
+        kind = self.amounts.fit_one(int(remaining.sum()), paid, days=int(days), fx=fx is not None)
         rule = "invoice_number" + ("_typo" if evidence["typo"] else "")
         if kind == NONE and paid < remaining.sum() and len(pos) > 1:
             tight = (paid - self.amounts.rounding, paid + self.amounts.rounding)
@@ -100,7 +113,7 @@ class ReferenceRules(RuleBase):
             if len(sub.solutions) == 1 and not sub.exhausted:
                 pos, remaining, kind = pos[sub.solutions[0]], remaining[sub.solutions[0]], EXACT
         if kind == NONE and paid > remaining.sum():
-            extra = self._complete(line, paid - int(remaining.sum()), cid, exclude=pos)
+            extra = self._complete(line, paid - int(remaining.sum()), cid, exclude=pos, fx=fx is not None)
             if extra is not None:
                 pos = np.concatenate([pos, extra])
                 remaining, kind = self.book.remaining[pos], EXACT
@@ -108,6 +121,7 @@ class ReferenceRules(RuleBase):
         split_factor = 1.0
         if kind != NONE:
             amount_score = self.w.amount_exact if kind == EXACT else self.w.amount_within_tolerance
+            amount_score = min(amount_score, self.w.amount_fx) if fx is not None else amount_score
             evidence["amount"] = KIND_NAMES[kind]
         elif paid < remaining.sum():
             amount_score, rule, evidence["amount"] = self.w.amount_partial, rule + "_partial", "partial"
@@ -121,14 +135,21 @@ class ReferenceRules(RuleBase):
             split_factor = 1.0 if trusted else self.w.unexplained_amount_factor
         alloc, left = spread(remaining, paid)
         confidence = noisy_or(ref_score, payer.score if payer else 0.0, amount_score) * split_factor
-        return self._proposal(pos, alloc, confidence, rule, cid, evidence, left, paid, remaining)
+        if fx is not None and (kind == NONE or evidence["typo"]):
+            # a cross-currency guess: the amount does not confirm the cited number, or the number is a typo
+            confidence *= self.w.fx_unconfirmed_factor
+        return self._proposal(pos, alloc, confidence, rule, cid, evidence, left, paid, remaining, fx=fx)
 
     def _complete(
-        self, line: StatementLine, leftover: int, cid: str, *, exclude: np.ndarray
+        self, line: StatementLine, leftover: int, cid: str, *, exclude: np.ndarray, fx: bool = False
     ) -> np.ndarray | None:
-        """The customer's other open items that account exactly for what the cited ones leave over."""
+        """The customer's other open items (in the cited ones' currency) that account exactly for
+        what the cited ones leave over; never across currencies after an FX conversion."""
+        if fx:
+            return None
         others = self.book.customer_open(cid, on_day=line.booking_date.toordinal() - EPOCH_ORDINAL)
         others = others[~np.isin(others, exclude)]
+        others = others[self.book.currency[others] == self.book.currency[exclude[0]]]
         if not len(others):
             return None
         rem = self.book.remaining[others]

@@ -17,12 +17,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from arrisk.cashapp import ledger_io
+from arrisk.cashapp.balance import payment_amount_of, unallocated
 from arrisk.cashapp.policy import CashAppPolicy, load_policy
 from arrisk.cashapp.posting import post_line
 from arrisk.cashapp.stateless import match_statement
 from arrisk.cashapp.statement import Statement, StatementLine, parse_statement
 from arrisk.cashapp.tables import BankStatement, CashAppException
 from arrisk.errors import ConflictError, NotFoundError, ValidationError
+from arrisk.settings import get_settings
 from arrisk.store.audit import record, row_dict
 from arrisk.store.db import session_scope
 from arrisk.store.tables import Allocation, Invoice, Payment
@@ -96,6 +98,8 @@ def _import(session, statement, keys, *, sha, filename, actor, policy) -> Import
         policy=policy,
         accounts=ledger_io.learned_accounts(session),
         rule_stats=ledger_io.rule_stats(session),
+        fx_rates=ledger_io.fx_rates(session),
+        base_currency=get_settings().base_currency,
     )
     row = existing or BankStatement(
         sha256=sha,
@@ -162,15 +166,6 @@ def list_exceptions(
     return {"items": items, "total": int(total or 0), "limit": limit, "offset": offset}
 
 
-def _unallocated(session, payment: Payment) -> Decimal:  # type: ignore[no-untyped-def]
-    used = session.scalar(
-        select(func.coalesce(func.sum(Allocation.amount), 0)).where(
-            Allocation.payment_id == payment.payment_id, Allocation.reversed_at.is_(None)
-        )
-    )
-    return Decimal(payment.amount) - Decimal(used or 0)
-
-
 def resolve_exception(
     engine: Engine,
     exception_id: int,
@@ -178,7 +173,10 @@ def resolve_exception(
     invoice_allocations: dict[str, Decimal] | list[tuple[str, Decimal]],
     actor: str,
 ) -> dict[str, Any]:
-    """Apply a person's decision: manual allocations (never touched by automation), queue item closed."""
+    """Apply a person's decision: manual allocations (never touched by automation), queue item closed.
+
+    Each amount is in its invoice's currency; for an invoice in another currency than the payment it
+    is converted back at the payment date's rate to check it against what is left of the payment."""
     pairs = (
         list(invoice_allocations.items())
         if isinstance(invoice_allocations, dict)
@@ -193,11 +191,15 @@ def resolve_exception(
         payment = session.get(Payment, exc.payment_id)
         if payment is None:
             raise NotFoundError(f"payment {exc.payment_id} of exception {exception_id} does not exist")
-        left = _unallocated(session, payment)
-        total = sum((Decimal(str(a)) for _, a in pairs), Decimal(0))
-        if total > left:
+        left = unallocated(session, payment)
+        in_payment = [payment_amount_of(session, payment, iid, Decimal(str(a))) for iid, a in pairs]
+        total = sum((a for a, _ in in_payment), Decimal(0))
+        # a cent of slack when converting back from another currency: rounding, not new money
+        slack = Decimal("0.01") if any(converted for _, converted in in_payment) else Decimal(0)
+        if total > left + slack:
             raise ValidationError(
-                f"exception {exception_id}: allocations total {total} exceed the unallocated {left}"
+                f"exception {exception_id}: allocations total {total} {payment.currency} exceed the "
+                f"unallocated {left} {payment.currency}"
             )
         open_now = ledger_io.open_items(session).set_index("invoice_id")["open_amount"]
         created = []
@@ -230,17 +232,14 @@ def _manual_allocation(session, payment, invoice_id, amount, open_now, *, actor)
         raise ValidationError(
             f"invoice {invoice_id}: allocation {amount} exceeds its open amount {open_amount}"
         )
-    if invoice.currency != payment.currency:
-        raise ValidationError(
-            f"invoice {invoice_id}: currency {invoice.currency} differs from payment {payment.currency}"
-        )
+
     seq = session.scalar(select(func.count()).where(Allocation.payment_id == payment.payment_id))
     alloc = Allocation(
         allocation_id=f"{payment.payment_id}:{invoice_id}:m{seq}"[:160],
         payment_id=payment.payment_id,
         invoice_id=invoice_id,
         amount=amount,
-        currency=payment.currency,
+        currency=invoice.currency,
         applied_at=dt.date.today(),
         source="manual",
         rule="manual",
@@ -289,7 +288,7 @@ def reverse_allocation(engine: Engine, allocation_id: str, *, actor: str) -> dic
             kind="reversed",
             status="open",
             customer_id=payment.customer_id,
-            amount=_unallocated(session, payment),
+            amount=unallocated(session, payment),
             currency=payment.currency,
             suggestions=[
                 {

@@ -2,7 +2,9 @@
 
 ``match_statement`` is the one entry point used by the CLI, the benchmark and the store service;
 ``proposal_rows`` flattens its result into the CSV contract (line_id, invoice_id, amount,
-confidence, status, rule).
+confidence, status, rule). An allocation's amount is in its invoice's currency (a line paid in
+another currency is converted at its booking date's rate); unapplied and on-account rows are in the
+line's currency. Without exchange rates only invoices in the line's own currency are considered.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from arrisk.cashapp.book import OpenBook
+from arrisk.cashapp.fx import fx_table, validate_fx_rates
 from arrisk.cashapp.matcher import Matcher
 from arrisk.cashapp.payers import PayerIndex
 from arrisk.cashapp.policy import CashAppPolicy, load_policy
 from arrisk.cashapp.proposals import LineMatch, LineStatus
 from arrisk.cashapp.statement import Statement, parse_statement
 from arrisk.errors import ValidationError
+from arrisk.settings import get_settings
 
 OUTPUT_COLUMNS = ["line_id", "invoice_id", "amount", "confidence", "status", "rule"]
 INVOICE_COLUMNS = ["invoice_id", "customer_id", "invoice_number", "due_date", "amount", "currency"]
@@ -32,14 +36,21 @@ def match_statement(
     policy: CashAppPolicy | None = None,
     accounts: dict[str, str] | None = None,
     rule_stats: dict[str, tuple[int, int]] | None = None,
+    fx_rates: pd.DataFrame | None = None,
+    base_currency: str | None = None,
 ) -> tuple[list[LineMatch], OpenBook]:
-    """Match every line of ``statement``; returns the matches and the book they point into."""
+    """Match every line of ``statement``; returns the matches and the book they point into.
+
+    ``fx_rates`` (currency, rate_date, rate_to_base) lets a line match invoices in other currencies;
+    ``base_currency`` defaults to the settings' one."""
     policy = policy or load_policy()
+    base = base_currency or get_settings().base_currency
+    fx = fx_table(fx_rates, base_currency=base)
     book = OpenBook.from_frame(open_items)
     if customers is None:
         customers = pd.DataFrame({"customer_id": pd.unique(open_items["customer_id"].astype(str))})
     payers = PayerIndex(customers, policy=policy, accounts=accounts)
-    matcher = Matcher(book, payers, policy=policy, rule_stats=rule_stats)
+    matcher = Matcher(book, payers, policy=policy, rule_stats=rule_stats, fx=fx)
     return matcher.match(statement.lines), book
 
 
@@ -98,6 +109,11 @@ def read_open_invoices(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_fx_rates(path: Path) -> pd.DataFrame:
+    """The ``fx_rates`` interchange table (currency, rate_date, rate_to_base), validated."""
+    return validate_fx_rates(_read(path), source=str(path))
+
+
 def read_customers(path: Path) -> pd.DataFrame:
     frame = _read(path)
     if "customer_id" not in frame:
@@ -121,13 +137,15 @@ def match_files(
     out: Path,
     customers: Path | None = None,
     policy_path: Path | None = None,
+    fx_rates: Path | None = None,
 ) -> dict[str, int]:
     """The ``arrisk cashapp match`` command: files in, proposals CSV out; returns counts by status."""
     policy = load_policy(policy_path)
     parsed = parse_statement(Path(statement).read_bytes(), source=str(statement), csv_columns=policy.csv)
     items = read_open_invoices(open_invoices)
     cust = read_customers(customers) if customers else None
-    matches, book = match_statement(parsed, items, cust, policy=policy)
+    rates = read_fx_rates(fx_rates) if fx_rates else None
+    matches, book = match_statement(parsed, items, cust, policy=policy, fx_rates=rates)
     rows = proposal_rows(matches, book)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     rows.to_csv(out, index=False)
