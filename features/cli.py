@@ -65,13 +65,17 @@ def build(
 
     from arrisk.settings import get_settings
     from features.config import load_config
-    from features.pipeline import build_snapshot, write_snapshot
+    from features.pipeline import build_snapshot, build_snapshot_from_parquet, write_snapshot
 
     dates = _parse_dates(as_of)
     cfg = load_config(config)
-    with console.status("reading the ledger ..."):
-        frames = _load(source, from_db)
     address = dask_scheduler or get_settings().dask_scheduler
+    # a Parquet book on one machine is read lean, per date (ids joined in DuckDB, never Python strings)
+    lean = address is None and source is not None and (source / "invoices.parquet").exists()
+    frames = None
+    if not lean:
+        with console.status("reading the ledger ..."):
+            frames = _load(source, from_db)
     client = _client(address) if address else None
     with Progress(console=console) as progress:
         task = progress.add_task("building snapshots", total=len(dates))
@@ -80,6 +84,8 @@ def build(
                 from features.dask_backend import build_snapshot_dask
 
                 snapshot = build_snapshot_dask(frames, day, client=client, config=cfg)
+            elif lean:
+                snapshot = build_snapshot_from_parquet(source, day, config=cfg)  # type: ignore[arg-type]
             else:
                 snapshot = build_snapshot(frames, day, config=cfg)
             paths = write_snapshot(snapshot, out)
