@@ -83,11 +83,11 @@ def build(
             if client is not None:
                 from features.dask_backend import build_snapshot_dask
 
-                snapshot = build_snapshot_dask(frames, day, client=client, config=cfg)
+                snapshot = build_snapshot_dask(frames, day, client=client, config=cfg)  # type: ignore[arg-type]
             elif lean:
                 snapshot = build_snapshot_from_parquet(source, day, config=cfg)  # type: ignore[arg-type]
             else:
-                snapshot = build_snapshot(frames, day, config=cfg)
+                snapshot = build_snapshot(frames, day, config=cfg)  # type: ignore[arg-type]
             paths = write_snapshot(snapshot, out)
             progress.console.print(
                 f"{day:%Y-%m-%d}: {len(snapshot.customers):,} customers, "

@@ -14,7 +14,9 @@ from arrisk.settings import Settings
 from arrisk.store.db import make_engine, migrate
 
 PG_ADMIN_URL = os.environ.get("ARRISK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DATA_DIR = Path(os.environ.get("ARRISK_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+DATA_DIR = Path(
+    os.environ.get("ARRISK_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data")
+)
 
 
 @pytest.fixture

@@ -38,8 +38,8 @@ class ReferenceRules(RuleBase):
         # one proposal per customer and currency; another currency only when rates convert to it
         by_customer: dict[tuple[str, str], list[int]] = {}
         for pos in sorted(hits):
-            key = (str(self.book.customer_id[pos]), str(self.book.currency[pos]))
-            by_customer.setdefault(key, []).append(pos)
+            group = (str(self.book.customer_id[pos]), str(self.book.currency[pos]))
+            by_customer.setdefault(group, []).append(pos)
         strong = [p for p in payers.values() if p.score >= STRONG_PAYER]
         proposals = []
         for (cid, currency), positions in by_customer.items():

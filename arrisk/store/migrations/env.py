@@ -12,8 +12,8 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
-        from arrisk.store.db import make_engine
         from arrisk.settings import get_settings
+        from arrisk.store.db import make_engine
 
         engine = make_engine(get_settings().db_url)
     with engine.connect() as connection:
