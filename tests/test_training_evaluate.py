@@ -1,4 +1,4 @@
-"""Real-data evaluation: no settlement fact reaches an IBM feature; the late-share baseline is as-of."""
+"""Real-data evaluation: no settlement fact reaches an IBM feature; baselines and extra features are as-of."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.evaluate import ibm_invoice_rows, own_late_share
+from arrisk.ledger.frames import LedgerFrames
+from training.evaluate_ibm import ibm_history_rows, ibm_invoice_rows, own_late_share
+from training.extra_features import invoice_history_features, month_ends, monthly_account_features
 
 
 def _shift_after(frames, day: pd.Timestamp, days: int):
@@ -35,12 +37,16 @@ def test_ibm_features_never_see_settled_date_days_to_settle_or_disputes(data_dir
     days = sorted(invoices["issue_date"].unique())[200:1000:80]
     sample = invoices[invoices["issue_date"].isin(days)]
     before, _ = ibm_invoice_rows(frames, sample)
+    history = ibm_history_rows(frames, sample)
     for day in days:  # moving any later settlement (SettledDate, hence DaysToSettle) changes nothing
         moved = _shift_after(frames, pd.Timestamp(day), 40)
         rows = sample[sample["issue_date"] == day]
         after, _ = ibm_invoice_rows(moved, rows)
         expected = before[before["invoice_id"].isin(rows["invoice_id"])].reset_index(drop=True)
         pd.testing.assert_frame_equal(after.reset_index(drop=True), expected)
+        moved_history = ibm_history_rows(moved, rows).reset_index(drop=True)
+        expected_history = history[history["invoice_id"].isin(rows["invoice_id"])].reset_index(drop=True)
+        pd.testing.assert_frame_equal(moved_history, expected_history)
     # the Disputed flag carries no date: the adapter hides it until settlement, so never at issue
     assert (before["inv_is_disputed"] == 0).all()
     assert not {"DaysToSettle", "SettledDate", "DaysLate", "Disputed"} & set(before.columns)
@@ -77,5 +83,115 @@ def test_ibm_evaluation_beats_chance_and_reports_protocol(data_dir: Path) -> Non
     result = run_evaluation("ibm-ar", data_dir)
     assert result["disputed_flag_used"] is False
     assert result["ledger_lightgbm"]["roc_auc"] > 0.8
+    assert result["ledger_history_context_lightgbm"]["roc_auc"] > 0.8
     assert result["ledger_lightgbm"]["candidate"] in {"shallow", "medium", "wide"}
     assert result["n_train"] > result["n_test"] > 400
+    assert not any(c.startswith(("Disputed", "DaysToSettle", "Settled")) for c in result["top_features"])
+
+
+@pytest.mark.slow
+def test_home_credit_evaluation_reports_model_and_late_share_baseline(data_dir: Path) -> None:
+    from training.evaluate import run_evaluation
+
+    result = run_evaluation("home-credit", data_dir)
+    assert result["n_applicants"] == 1000
+    assert result["default_rate"] == pytest.approx(0.07)
+    assert len(result["splits"]) == 5
+    assert all(s["n_test"] == 300 and s["n_test_defaults"] == 21 for s in result["splits"])
+    assert result["summary"]["ledger_roc_auc_median"] > 0.5
+
+
+def _book() -> LedgerFrames:
+    from datetime import date
+
+    from arrisk.ledger.generator import generate_book
+
+    return generate_book(n_customers=40, months=8, seed=3, start=date(2025, 1, 1))
+
+
+def _move_after(frames: LedgerFrames, day: pd.Timestamp, days: int) -> LedgerFrames:
+    """Every dated fact after ``day`` (invoices, cash, credit notes, write-offs) moved ``days`` later."""
+    import copy
+
+    out = copy.deepcopy(frames)
+    shift = pd.Timedelta(days=days)
+    dated = {
+        "invoices": ["issue_date", "due_date"],
+        "payments": ["payment_date"],
+        "allocations": ["applied_at"],
+        "credit_notes": ["issue_date"],
+        "write_offs": ["date"],
+    }
+    for name, columns in dated.items():
+        frame = getattr(out, name)
+        later = frame[columns[0]] > day
+        for column in columns:
+            frame.loc[later, column] += shift
+    return out
+
+
+@pytest.mark.parametrize("as_of", ["2025-05-31", "2025-06-17"])
+def test_monthly_account_features_never_see_later_facts(as_of: str) -> None:
+    frames = _book()
+    day = pd.Timestamp(as_of)
+    before = monthly_account_features(frames, as_of, months=4)
+    after = monthly_account_features(_move_after(frames, day, 45), as_of, months=4)
+    pd.testing.assert_frame_equal(before, after)
+    earlier = monthly_account_features(_move_after(frames, day - pd.Timedelta(days=60), 45), as_of, months=4)
+    assert not earlier.equals(before)  # control: facts before as_of do count
+
+
+def test_invoice_history_features_never_see_later_facts() -> None:
+    frames = _book()
+    day = pd.Timestamp("2025-07-15")
+    before = invoice_history_features(frames, day)
+    assert before["hist_ew_days_late"].notna().any()
+    pd.testing.assert_frame_equal(before, invoice_history_features(_move_after(frames, day, 30), day))
+    assert not invoice_history_features(_move_after(frames, day - pd.Timedelta(days=90), 30), day).equals(
+        before
+    )
+
+
+def _one_customer_book() -> LedgerFrames:
+    """Invoice of 100 issued 2025-01-31, due 2025-02-20; 40 paid on 2025-02-28 (8 days late)."""
+    from arrisk.datasets.base import typed_frame
+
+    day = pd.Timestamp
+    return LedgerFrames(
+        customers=typed_frame(
+            "customers",
+            {"customer_id": ["c1"], "name": ["C1"], "currency": "EUR", "payment_terms_days": 20,
+             "credit_limit": [200.0], "created_at": [day("2025-01-01")]},
+        ),
+        invoices=typed_frame(
+            "invoices",
+            {"invoice_id": ["i1"], "customer_id": ["c1"], "invoice_number": ["1"], "currency": "EUR",
+             "issue_date": [day("2025-01-31")], "due_date": [day("2025-02-20")], "amount": [100.0]},
+        ),
+        payments=typed_frame(
+            "payments",
+            {"payment_id": ["p1"], "customer_id": ["c1"], "payment_date": [day("2025-02-28")],
+             "amount": [40.0], "currency": "EUR"},
+        ),
+        allocations=typed_frame(
+            "allocations",
+            {"payment_id": ["p1"], "invoice_id": ["i1"], "amount": [40.0], "applied_at": [day("2025-02-28")]},
+        ),
+    )  # fmt: skip
+
+
+def test_monthly_account_features_values() -> None:
+    row = monthly_account_features(_one_customer_book(), "2025-02-28", months=2).iloc[0]
+    assert row["acct_balance_m0"] == pytest.approx(60.0)
+    assert row["acct_balance_m1"] == pytest.approx(100.0)
+    assert row["acct_util_m0"] == pytest.approx(0.3)
+    assert row["acct_dpd_m0"] == 8 and row["acct_dpd_m1"] == 0
+    assert row["acct_paid_late_days_m0"] == 8
+    assert row["acct_pay_ratio_m0"] == pytest.approx(0.4)
+    assert row["acct_invoiced_m1"] == pytest.approx(100.0) and row["acct_invoiced_m0"] == 0
+    assert row["acct_months_behind"] == 1
+
+
+def test_month_ends_count_back_from_as_of() -> None:
+    ends = month_ends("2025-03-14", 3)
+    assert ends == [pd.Timestamp("2025-03-14"), pd.Timestamp("2025-02-28"), pd.Timestamp("2025-01-31")]

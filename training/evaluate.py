@@ -63,7 +63,7 @@ def fit_best(
         )
         model.fit(X_train, y_train, groups=groups)
         model.metrics_ = {"oof_roc_auc": float(roc_auc_score(y_train, model.oof_raw_))}
-        model.candidate_ = label
+        model.candidate_ = label  # type: ignore[attr-defined]
         if best is None or model.metrics_["oof_roc_auc"] > best[0]:
             best = (model.metrics_["oof_roc_auc"], model)
     assert best is not None
@@ -74,7 +74,7 @@ def model_row(model: RiskModel, y_test: np.ndarray, proba: np.ndarray, **extra: 
     """The result row of a fitted candidate: what was chosen, its OOF and its test metrics."""
     return {
         **extra,
-        "candidate": model.candidate_,
+        "candidate": getattr(model, "candidate_", None),
         "n_trees": model.best_iteration_,
         **model.metrics_,
         **classification_metrics(y_test, proba),
@@ -88,7 +88,7 @@ def varying_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def baselines(X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame, y_test: np.ndarray) -> dict:
     """Scorecard and days-past-due rule fitted on the training rows, scored on the test rows."""
-    out = {
+    out: dict[str, Any] = {
         "scorecard": classification_metrics(y_test, Scorecard().fit(X_train, y_train).predict_proba(X_test))
     }
     column = dpd_column(list(X_train.columns))
