@@ -111,7 +111,7 @@ DEFAULT_CANDIDATES: dict[str, dict[str, Any]] = {
 class EvaluationConfig(_Strict):
     """Protocol of ``arrisk evaluate`` on a public data set (experiments/<dataset>.yaml)."""
 
-    dataset: Literal["uci-credit", "ibm-ar"]
+    dataset: Literal["uci-credit", "ibm-ar", "home-credit"]
     seed: int = 0
     test_share: float = Field(0.3, gt=0, lt=1, description="uci-credit: stratified random test share")
     cutoff: date = Field(date(2013, 7, 1), description="ibm-ar: invoices issued from this day on are test")
@@ -129,7 +129,7 @@ def load_evaluation_config(path: Path | None, dataset: str) -> EvaluationConfig:
         try:
             return EvaluationConfig(dataset=dataset)  # type: ignore[arg-type]
         except PydanticValidationError as err:
-            message = f"--dataset {dataset!r}: no evaluation protocol (have uci-credit, ibm-ar)"
+            message = f"--dataset {dataset!r}: no evaluation protocol (have uci-credit, ibm-ar, home-credit)"
             raise ValidationError(message) from err
     return _validated(path, EvaluationConfig)
 

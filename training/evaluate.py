@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,16 +24,8 @@ DATASETS = ("uci-credit", "ibm-ar", "home-credit")
 MAX_BOOST_ROUNDS = 3000  # low learning rates need more than RiskModel's default 1000 before early stopping
 
 
-class ProtocolConfig(EvaluationConfig):
-    """``EvaluationConfig`` that also admits home-credit (until training.config lists it)."""
-
-    dataset: Literal["uci-credit", "ibm-ar", "home-credit"]  # type: ignore[assignment]
-
-
 def protocol_config(dataset: str) -> EvaluationConfig:
     """The built-in protocol of ``dataset``."""
-    if dataset == "home-credit":
-        return ProtocolConfig(dataset="home-credit", n_folds=5)
     return load_evaluation_config(None, dataset)
 
 
