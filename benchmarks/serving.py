@@ -149,8 +149,42 @@ def _rows(home: Path, n: int) -> list[dict[str, float | None]]:
     return [{k: (None if pd.isna(v) else float(v)) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+def reuse_store(home: Path) -> dict[str, Any]:
+    """A store an earlier run built (``--home``): new demo tokens, sizes from the newest worklist run."""
+    from sqlalchemy import func, select
+
+    from arrisk.settings import get_settings
+    from arrisk.store.db import get_engine
+    from arrisk.store.tables import Customer, Invoice
+    from serving.demo import prepare_demo_service
+    from serving.tables import WorklistItem, WorklistRun
+
+    get_settings.cache_clear()
+    engine = get_engine()
+    with engine.connect() as conn:
+        run_id = conn.execute(select(func.max(WorklistRun.run_id))).scalar_one()
+        items = conn.execute(select(func.count()).where(WorklistItem.run_id == run_id)).scalar_one()
+        customers = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
+        invoices = conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
+    tokens = prepare_demo_service(engine, AS_OF)
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "worklist_customers": items,
+        "reused": str(home),
+        "tokens": tokens,
+        "run_id": run_id,
+    }
+
+
 def run_load(
-    info: dict[str, Any], home: Path, *, seconds: float, concurrency: int, env: dict[str, str]
+    info: dict[str, Any],
+    home: Path,
+    *,
+    seconds: float,
+    concurrency: int,
+    env: dict[str, str],
+    workers: int = 1,
 ) -> dict:
     api_port, mlflow_port = _port(), _port()
     api = subprocess.Popen(
@@ -167,6 +201,8 @@ def run_load(
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         cwd=ROOT,
         env=env,
@@ -271,8 +307,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "serving.json")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the API")
+    parser.add_argument("--home", type=Path, help="reuse the store an earlier run built (skips building)")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="arrisk-bench-serving-"))
+    home = args.home or Path(tempfile.mkdtemp(prefix="arrisk-bench-serving-"))
     tracking = f"sqlite:///{home / 'mlflow.db'}"
     path = (
         f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # mlflow serve runs uvicorn
@@ -286,9 +324,11 @@ def main() -> None:
     }
     env.pop("ARRISK_DATABASE_URL", None)
     os.environ.update({"ARRISK_HOME": str(home), "MLFLOW_TRACKING_URI": tracking})
-    info = build_store(home, args.customers, args.months, args.seed)
+    info = reuse_store(home) if args.home else build_store(home, args.customers, args.months, args.seed)
     print(f"store: {json.dumps({k: v for k, v in info.items() if k != 'tokens'})}", flush=True)
-    results = run_load(info, home, seconds=args.seconds, concurrency=args.concurrency, env=env)
+    results = run_load(
+        info, home, seconds=args.seconds, concurrency=args.concurrency, env=env, workers=args.workers
+    )
     ratio = {
         k: round(
             results[f"score_plain_{k}"]["req_per_s"] / max(results[f"mlflow_serve_{k}"]["req_per_s"], 1e-9), 2
@@ -299,6 +339,7 @@ def main() -> None:
         "script": "benchmarks/serving.py",
         "as_of": AS_OF,
         "concurrency": args.concurrency,
+        "api_workers": args.workers,
         "seconds_per_scenario": args.seconds,
         "cpu_count": os.cpu_count(),
         "store": {k: v for k, v in info.items() if k != "tokens"},
