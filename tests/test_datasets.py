@@ -103,7 +103,10 @@ def test_uci_statements_carry_new_charges_and_delinquency_ages(tmp_path: Path) -
     # July 1200-1500+300=0 new (no invoice); August 800; September 0.
     assert inv["amount"].to_dict() == {"uci-7-2005-04": 1000.0, "uci-7-2005-05": 1500.0,
                                        "uci-7-2005-06": 1500.0, "uci-7-2005-08": 800.0}  # fmt: skip
-    assert inv.loc["uci-7-2005-06", "due_date"] == D("2005-07-20")
+    # status 1, 2, 3 in Jul..Sep all name the June statement as the oldest unpaid: it is held open and
+    # due 90 days before 2005-09-30; May's keeps the ordinary 20-day terms
+    assert inv.loc["uci-7-2005-06", "due_date"] == D("2005-07-02")
+    assert inv.loc["uci-7-2005-05", "due_date"] == D("2005-06-20")
     pay = b.frames.payments.set_index("payment_id")
     assert pay["payment_date"].to_dict() == {
         "uci-pay-7-2005-05": D("2005-05-15"),
@@ -116,7 +119,37 @@ def test_uci_statements_carry_new_charges_and_delinquency_ages(tmp_path: Path) -
     assert inv["amount"].sum() - cn["amount"].sum() - pay["amount"].sum() == 2000.0
     assert b.targets.to_dict("records") == [{"customer_id": "uci-7", "default": True}]
     assert b.notes["dpd_vs_status_sept"]["ledger_past_due_share"] == 1.0  # June statement still open
+    assert b.notes["dpd_vs_status_sept"]["mean_days_past_due_by_status"] == {"3": 90.0}
+    assert [m["months"] for m in b.notes["dpd_vs_status_by_month"].values()] == [1.0] * 6
     assert len(b.truth) == 6 and b.truth["repayment_status"].tolist() == [0, 0, 0, 1, 2, 3]
+
+
+def test_uci_cured_delinquency_and_arrears_from_before_april(tmp_path: Path) -> None:
+    # client 8: status Apr..Sep 2, 3, -1, 0, 1, -1; balances Apr..Sep 900, 900, 300, 300, 500, 0
+    # client 9: status 0 throughout; one statement, paid duly
+    rows = [
+        "8,10000,1,1,1,30,-1,1,0,-1,3,2,0,500,300,300,900,900,0,200,0,600,0,0,1",
+        "9,10000,1,1,1,30,-1,-1,-1,-1,-1,0,0,0,0,0,0,400,0,0,0,0,400,0,0",
+    ]
+    (tmp_path / "UCI_Credit_Card.csv").write_text(UCI_HEADER + "\n" + "\n".join(rows))
+    b = load_dataset("uci-credit", tmp_path)
+    inv = b.frames.invoices.set_index("invoice_id")
+    # April status 2 and May status 3 name the February statement: carved out of April's 900, issued
+    # 2005-02-28 and due 90 days before 2005-05-31; April keeps the rest
+    assert inv.loc["uci-8-2005-02", ["issue_date", "due_date", "amount"]].tolist() == [
+        D("2005-02-28"), D("2005-03-02"), 450.0]  # fmt: skip
+    assert inv.loc["uci-8-2005-04", "amount"] == 450.0
+    assert (b.frames.customers["created_at"] <= inv["issue_date"].min()).all()
+    dpd = b.notes["dpd_vs_status_by_month"]
+    assert all(m["months"] == 1.0 for m in dpd.values()), dpd
+    # August status 1 names the July statement (due 2005-08-01); the June cure revolved the arrears
+    assert inv.loc["uci-8-2005-07", "due_date"] == D("2005-08-01")
+    net = (
+        inv.groupby("customer_id")["amount"].sum() - b.frames.payments.groupby("customer_id")["amount"].sum()
+    )
+    net = net.sub(b.frames.credit_notes.groupby("customer_id")["amount"].sum(), fill_value=0)
+    assert net.round(2).to_dict() == {"uci-8": 0.0, "uci-9": 0.0}
+    assert b.notes["dpd_vs_status_sept"]["mean_days_past_due_by_status"] == {"-1": 0.0}
 
 
 HC_HEADER = (
@@ -189,7 +222,10 @@ def test_uci_counts_identity_and_status_reconstruction(data_dir: Path) -> None:
     raw = pd.read_csv(data_dir / "uci_credit_card_default" / "UCI_Credit_Card.csv").set_index("ID")
     assert len(f.customers) == 30000 and len(b.targets) == 30000
     assert b.targets["default"].mean() == pytest.approx(0.2212, abs=0.0001)
-    assert (f.invoices["issue_date"] >= D("2005-04-30")).all() and (f.invoices["amount"] > 0).all()
+    # statements before April: the oldest unpaid ones named by April/May statuses, carved out of April
+    early = f.invoices["issue_date"] < D("2005-04-30")
+    assert (f.invoices["issue_date"] >= D("2004-07-31")).all() and (f.invoices["amount"] > 0).all()
+    assert 0 < early.sum() < 0.05 * len(f.invoices)
     # invoices - credit notes - payments == September balance, for every client
     net = (
         f.invoices.groupby("customer_id")["amount"].sum()
@@ -206,6 +242,29 @@ def test_uci_counts_identity_and_status_reconstruction(data_dir: Path) -> None:
     assert status.reindex(past_due).ge(1).all() and len(past_due) > 0.5 * (status >= 1).sum()
     client = f.customers.set_index("customer_id").loc["uci-1"]
     assert client["credit_limit"] == raw.loc[1, "LIMIT_BAL"] and client["currency"] == "TWD"
+
+
+@pytest.mark.slow
+def test_uci_days_past_due_follow_the_september_status(data_dir: Path) -> None:
+    from features.pipeline import build_snapshot
+
+    b = bundle("uci-credit", data_dir)
+    raw = pd.read_csv(data_dir / "uci_credit_card_default" / "UCI_Credit_Card.csv")
+    status = pd.Series(raw["PAY_0"].to_numpy(), index="uci-" + raw["ID"].astype(str))
+    got = build_snapshot(b.frames, "2005-09-30").customers.set_index("customer_id")["oldest_days_past_due"]
+    got = got.reindex(status.index)
+    assert (got[status <= -1] == 0).all() and (got[status == 0] == 0).all()
+    two = got[status == 2]
+    assert two.median() == 60 and (two == 60).mean() > 0.9  # two months late: 60 days past due
+    assert got[status == 1].median() == 30
+    months = (got / 30).round() == status.clip(lower=0)
+    # misses are clients the status calls late on a zero or credit September balance
+    assert months.mean() > 0.93 and raw.set_index(status.index)["BILL_AMT1"][~months].le(0).mean() > 0.75
+    agreement = b.notes["dpd_vs_status_by_month"]
+    assert min(m["late"] for m in agreement.values()) > 0.94
+    assert (
+        agreement["2005-09"]["months"] >= months.mean()
+    )  # features count a held 1.00 left as settled (tolerance)
 
 
 def _open_amounts(f, as_of: pd.Timestamp) -> pd.DataFrame:  # type: ignore[no-untyped-def]

@@ -3,6 +3,8 @@
 Data sets that give balances and payments but no allocations (UCI) are turned into a ledger by
 applying each payment or credit to the oldest open invoice; what cannot be applied yet waits and
 is applied to the next invoice on its issue date, as an AR clerk would apply unapplied cash.
+An invoice can be *held* open (a delinquent statement the source says is still unpaid): cash goes
+to the other invoices first and pays a held one only down to ``HELD_FLOOR_CENTS``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+HELD_FLOOR_CENTS = 100
 
 
 @dataclass
@@ -28,6 +32,7 @@ class FifoBook:
     customer_id: str
     open_invoices: list[list] = field(default_factory=list)  # [invoice_id, cents left, due_date]
     pool: list[_Credit] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
     allocations: list[tuple[str, str, int, pd.Timestamp]] = field(default_factory=list)
     credit_notes: list[tuple[str, str, str | None, pd.Timestamp, int, str | None]] = field(
         default_factory=list
@@ -47,15 +52,25 @@ class FifoBook:
         self.pool.append(_Credit("credit_note", credit_note_id, date, cents, reason))
         self._apply(date)
 
-    def roll_over(self, credit_note_id: str, date: pd.Timestamp, *, reason: str) -> int:
-        """Close every open invoice with a credit note; returns the cents to carry into a new invoice."""
-        carried = 0
-        for piece, (invoice_id, left, _) in enumerate(self.open_invoices, start=1):
+    def roll_over(
+        self, credit_note_id: str, date: pd.Timestamp, *, reason: str, due_before: pd.Timestamp | None = None
+    ) -> int:
+        """Close open invoices (not held; due before ``due_before`` if given) with credit notes.
+
+        Returns the cents to carry into a new invoice.
+        """
+        carried, kept = 0, []
+        for invoice in self.open_invoices:
+            invoice_id, left, due = invoice
+            if invoice_id in self.held or (due_before is not None and due >= due_before):
+                kept.append(invoice)
+                continue
+            piece = 1 + sum(1 for c in self.credit_notes if c[0].startswith(credit_note_id + "-"))
             self.credit_notes.append(
                 (f"{credit_note_id}-{piece}", self.customer_id, invoice_id, date, left, reason)
             )
             carried += left
-        self.open_invoices = []
+        self.open_invoices = kept
         return carried
 
     def close(self) -> None:
@@ -66,19 +81,35 @@ class FifoBook:
         self.pool = [c for c in self.pool if c.kind == "payment"]
 
     def _apply(self, date: pd.Timestamp) -> None:
-        while self.pool and self.open_invoices:
-            credit, invoice = self.pool[0], self.open_invoices[0]
-            cents = min(credit.left, invoice[1])
+        self._apply_to([i for i in self.open_invoices if i[0] not in self.held], date, floor=0)
+        if self.held:
+            self._apply_to([i for i in self.open_invoices if i[0] in self.held], date, floor=HELD_FLOOR_CENTS)
+
+    def _apply_to(self, invoices: list[list], date: pd.Timestamp, *, floor: int) -> None:
+        invoices = [i for i in invoices if i[1] > floor]
+        while self.pool and invoices:
+            credit, invoice = self.pool[0], invoices[0]
+            cents = min(credit.left, invoice[1] - floor)
             if credit.kind == "payment":
-                self.allocations.append((credit.credit_id, invoice[0], cents, date))
+                self._allocate(credit.credit_id, invoice[0], cents, date)
             else:
                 self._credit_piece(credit, invoice[0], cents, date)
             credit.left -= cents
             invoice[1] -= cents
             if credit.left == 0:
                 self.pool.pop(0)
+            if invoice[1] <= floor:
+                invoices.pop(0)
             if invoice[1] == 0:
-                self.open_invoices.pop(0)
+                self.open_invoices.remove(invoice)
+
+    def _allocate(self, payment_id: str, invoice_id: str, cents: int, date: pd.Timestamp) -> None:
+        """One allocation per payment and invoice: a second application adds to it, dated the later day."""
+        for at, (pid, iid, before, _) in enumerate(self.allocations):
+            if pid == payment_id and iid == invoice_id:
+                self.allocations[at] = (pid, iid, before + cents, date)
+                return
+        self.allocations.append((payment_id, invoice_id, cents, date))
 
     def _credit_piece(self, credit: _Credit, invoice_id: str | None, cents: int, date: pd.Timestamp) -> None:
         piece = sum(1 for c in self.credit_notes if c[0].startswith(credit.credit_id + "-"))
@@ -86,7 +117,5 @@ class FifoBook:
         self.credit_notes.append((piece_id, self.customer_id, invoice_id, date, cents, credit.reason))
 
     def days_past_due(self, as_of: pd.Timestamp) -> int:
-        """Days the oldest invoice still open is past its due date (0 when none is)."""
-        if not self.open_invoices:
-            return 0
-        return max(0, (as_of - self.open_invoices[0][2]).days)
+        """Days the most overdue invoice still open is past its due date (0 when none is)."""
+        return max([0, *((as_of - due).days for _, _, due in self.open_invoices)])

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from arrisk.datasets.base import DatasetBundle, dataset_folder, month_end, typed_frame
-from arrisk.datasets.fifo import FifoBook
+from arrisk.datasets.fifo import HELD_FLOOR_CENTS, FifoBook
 from arrisk.errors import ValidationError
 from arrisk.ledger.frames import LedgerFrames
 
@@ -47,12 +47,15 @@ FILE = "UCI_Credit_Card.csv"
 CURRENCY = "TWD"
 TERMS_DAYS = 20
 ON_TIME_DAY, LATE_DAY = 15, 28
-CREATED_AT = pd.Timestamp("2005-03-01")
+CREATED_AT = pd.Timestamp("2004-07-01")
 AS_OF = pd.Timestamp("2005-09-30")
 TARGET = "default.payment.next.month"
 ROLLOVER = "revolved into the next statement"
 NEGATIVE_CHARGES = "negative new charges on the statement"
 LAGS = range(6, 0, -1)  # k = 6 (April) ... 1 (September)
+DAYS_PER_MONTH_LATE = 30
+FIRST_MONTH = pd.Period("2005-04", freq="M")
+STATEMENT_DATES = {k: month_end(2005, 10 - k) for k in LAGS}
 
 
 def month_of(k: int) -> int:
@@ -96,7 +99,7 @@ def load(path: Path) -> DatasetBundle:
     frames = LedgerFrames(customers=customers, **ledger["frames"])
     targets = pd.DataFrame({"customer_id": customer_id, "default": raw[TARGET].astype("int64").astype(bool)})
     truth = _status_truth(customer_id, status)
-    notes = _notes(ledger["dpd"], status[1])
+    notes = _notes(ledger["dpd"], status)
     return DatasetBundle(frames=frames, targets=targets, truth=truth, notes=notes)
 
 
@@ -105,37 +108,107 @@ def _build(customer_ids: list[str], cents: dict[str, np.ndarray], status: dict[i
     payments: list[tuple] = []
     allocations: list[tuple] = []
     credit_notes: list[tuple] = []
-    dpd = np.zeros(len(customer_ids), dtype="int64")
-    dates = {k: month_end(2005, month_of(k)) for k in LAGS}
+    dpd = np.zeros((len(customer_ids), len(LAGS)), dtype="int64")
     for row, customer_id in enumerate(customer_ids):
-        book = FifoBook(customer_id)
-        for k in LAGS:
-            month, statement_date = month_of(k), dates[k]
-            paid = int(cents[f"PAY_AMT{k}"][row]) if k < 6 else 0
-            if paid > 0:
-                day = LATE_DAY if status[k][row] >= 1 else ON_TIME_DAY
-                pay_date = pd.Timestamp(year=2005, month=month, day=day)
-                payment_id = f"uci-pay-{customer_id[4:]}-2005-{month:02d}"
-                payments.append((payment_id, customer_id, pay_date, paid))
-                book.payment(payment_id, paid, pay_date)
-            previous = int(cents[f"BILL_AMT{k + 1}"][row]) if k < 6 else 0
-            charge = int(cents[f"BILL_AMT{k}"][row]) - previous + paid
-            suffix = f"{customer_id[4:]}-2005-{month:02d}"
-            if status[k][row] <= 0:
-                charge += book.roll_over(f"uci-roll-{suffix}", statement_date, reason=ROLLOVER)
-            if charge > 0:
-                due = statement_date + pd.Timedelta(days=TERMS_DAYS)
-                invoices.append(
-                    (f"uci-{suffix}", customer_id, f"2005-{month:02d}", statement_date, due, charge)
-                )
-                book.invoice(f"uci-{suffix}", charge, statement_date, due)
-            elif charge < 0:
-                book.credit(f"uci-cn-{suffix}", -charge, statement_date, reason=NEGATIVE_CHARGES)
+        months = {k: int(status[k][row]) for k in LAGS}
+        book, dpd[row] = _client_book(customer_id, row, cents, months, invoices, payments)
         book.close()
-        dpd[row] = book.days_past_due(AS_OF)
         allocations += book.allocations
         credit_notes += book.credit_notes
     return {"frames": _frames(invoices, payments, allocations, credit_notes), "dpd": dpd}
+
+
+def delinquency_plan(months: dict[int, int]) -> dict[pd.Period, tuple[pd.Timestamp, pd.Period]]:
+    """Statement month left unpaid -> (its due date, last month end it must stay open).
+
+    Status k >= 1 at month x says the oldest unpaid statement is the one of month x-k, k*30 days past
+    due at the month end. A later month of the same run re-dates the same statement (latest wins).
+    """
+    plan: dict[pd.Period, tuple[pd.Timestamp, pd.Period]] = {}
+    for k in LAGS:
+        late = months[k]
+        if late >= 1:
+            month = pd.Period(year=2005, month=month_of(k), freq="M")
+            plan[month - late] = (STATEMENT_DATES[k] - pd.Timedelta(days=DAYS_PER_MONTH_LATE * late), month)
+    return plan
+
+
+def _client_book(
+    customer_id: str,
+    row: int,
+    cents: dict[str, np.ndarray],
+    months: dict[int, int],
+    invoices: list[tuple],
+    payments: list[tuple],
+) -> tuple[FifoBook, list[int]]:
+    """One client's statements, payments, FIFO allocation and revolving; days past due per month end."""
+    plan = delinquency_plan(months)
+    book = FifoBook(customer_id)
+    month_end_dpd = []
+    number = customer_id[4:]
+    opening = _opening_arrears(book, number, int(cents["BILL_AMT6"][row]), plan, invoices)
+    for k in LAGS:
+        month, statement_date = month_of(k), STATEMENT_DATES[k]
+        period = pd.Period(year=2005, month=month, freq="M")
+        book.held = {f"uci-{number}-{p}" for p, (_, last) in plan.items() if last >= period}
+        paid = int(cents[f"PAY_AMT{k}"][row]) if k < 6 else 0
+        if paid > 0:
+            day = LATE_DAY if months[k] >= 1 else ON_TIME_DAY
+            pay_date = pd.Timestamp(year=2005, month=month, day=day)
+            payment_id = f"uci-pay-{number}-2005-{month:02d}"
+            payments.append((payment_id, customer_id, pay_date, paid))
+            book.payment(payment_id, paid, pay_date)
+        previous = int(cents[f"BILL_AMT{k + 1}"][row]) if k < 6 else opening
+        charge = int(cents[f"BILL_AMT{k}"][row]) - previous + paid
+        # not delinquent: everything past due revolves; delinquent: only what is older than the
+        # oldest unpaid statement the status names
+        overdue_from = statement_date - pd.Timedelta(days=DAYS_PER_MONTH_LATE * max(months[k], 0))
+        charge += book.roll_over(
+            f"uci-roll-{number}-{period}", statement_date, reason=ROLLOVER, due_before=overdue_from
+        )
+        _statement(book, number, period, charge, plan, invoices)
+        month_end_dpd.append(book.days_past_due(statement_date))
+    return book, month_end_dpd
+
+
+def _opening_arrears(book: FifoBook, number: str, balance: int, plan: dict, invoices: list[tuple]) -> int:
+    """Unpaid statements from before April that the statuses name, carved out of the April balance.
+
+    Returns the cents of the April balance they take.
+    """
+    before = sorted(p for p in plan if p < FIRST_MONTH)
+    if balance <= 0 or not before:
+        return 0
+    share = balance // (len(before) + 1)
+    for period in before:
+        _issue(book, f"uci-{number}-{period}", number, period, share, plan[period][0], invoices)
+    return share * len(before)
+
+
+def _statement(
+    book: FifoBook, number: str, period: pd.Period, charge: int, plan: dict, invoices: list[tuple]
+) -> None:
+    statement_date = period.to_timestamp(how="end").normalize()
+    if charge > 0:
+        due = plan[period][0] if period in plan else statement_date + pd.Timedelta(days=TERMS_DAYS)
+        _issue(book, f"uci-{number}-{period}", number, period, charge, due, invoices)
+    elif charge < 0:
+        book.credit(f"uci-cn-{number}-{period}", -charge, statement_date, reason=NEGATIVE_CHARGES)
+
+
+def _issue(
+    book: FifoBook,
+    invoice_id: str,
+    number: str,
+    period: pd.Period,
+    cents: int,
+    due: pd.Timestamp,
+    invoices: list[tuple],
+) -> None:
+    issue = period.to_timestamp(how="end").normalize()
+    due = max(due, issue)  # 30-day months: k*30 days before a month end can fall before month x-k ends
+    invoices.append((invoice_id, f"uci-{number}", str(period), issue, due, cents))
+    book.invoice(invoice_id, cents, issue, due)
 
 
 def _frames(
@@ -167,26 +240,50 @@ def _status_truth(customer_id: pd.Series, status: dict[int, np.ndarray]) -> pd.D
     return pd.concat(parts, ignore_index=True)
 
 
-def _notes(dpd: np.ndarray, september_status: np.ndarray) -> dict:
-    late_ledger, late_status = dpd > 0, september_status >= 1
+def status_agreement(dpd: np.ndarray, status: dict[int, np.ndarray]) -> dict:
+    """How well days past due at each month end (columns April..September) say the repayment status.
+
+    ``late``: share where (days past due > 0) equals (status >= 1); ``months``: share where
+    round(days / 30) equals max(status, 0), the status in months late.
+    """
+    out = {}
+    for column, k in enumerate(LAGS):
+        days, late = dpd[:, column], np.maximum(status[k], 0)
+        out[f"2005-{month_of(k):02d}"] = {
+            "late": round(float(np.mean((days > 0) == (late > 0))), 4),
+            "months": round(float(np.mean(np.round(days / DAYS_PER_MONTH_LATE) == late)), 4),
+        }
+    return out
+
+
+def _notes(dpd: np.ndarray, status: dict[int, np.ndarray]) -> dict:
+    september, sept_status = dpd[:, -1], status[1]
+    by_month = status_agreement(dpd, status)
     return {
         "source": f"{FOLDER}/{FILE}",
         "currency": CURRENCY,
         "as_of": str(AS_OF.date()),
-        "statements": "invoice = new charges of the month (BILL_AMTk - BILL_AMTk+1 + PAY_AMTk), issued at "
-        f"month end, due +{TERMS_DAYS} days; negative new charges become credit notes",
+        "statements": "invoice = new charges of the month (BILL_AMTk - BILL_AMTk+1 + PAY_AMTk) plus what "
+        f"revolved into it, issued at month end, due +{TERMS_DAYS} days unless delinquent; negative new "
+        "charges become credit notes",
         "payments": f"PAY_AMT1..5 on day {ON_TIME_DAY} of the month (status <= 0) or day {LATE_DAY} "
         "(status >= 1); PAY_AMT6 (pays the March statement, outside the data) left out",
-        "allocation": "FIFO to the oldest open statement; unapplied cash waits for the next statement",
-        "revolving": "in a month with status <= 0 the open statements are closed by credit notes "
-        f"({ROLLOVER!r}) and carried into that month's statement; delinquent months (1..9) do not revolve",
+        "allocation": "FIFO to the oldest open statement not held; unapplied cash waits for the next "
+        f"statement; a held statement is paid only down to {HELD_FLOOR_CENTS / 100:.2f}",
+        "delinquency": "status k >= 1 at month x: the statement of month x-k is held open through x and "
+        f"due {DAYS_PER_MONTH_LATE}*k days before x's month end (statements before April carved out of "
+        "the April balance); open statements older than it revolve",
+        "revolving": f"in a month with status <= 0 every open statement past due and not held is closed "
+        f"by a credit note ({ROLLOVER!r}) and carried into that month's statement",
         "truth": "repayment status PAY_0, PAY_2..6 per client and statement month",
+        "dpd_vs_status_by_month": by_month,
         "dpd_vs_status_sept": {
-            "agreement": round(float(np.mean(late_ledger == late_status)), 4),
-            "ledger_past_due_share": round(float(late_ledger.mean()), 4),
-            "status_late_share": round(float(late_status.mean()), 4),
+            "agreement": by_month["2005-09"]["late"],
+            "ledger_past_due_share": round(float((september > 0).mean()), 4),
+            "status_late_share": round(float((sept_status >= 1).mean()), 4),
             "mean_days_past_due_by_status": {
-                str(k): round(float(v), 1) for k, v in pd.Series(dpd).groupby(september_status).mean().items()
+                str(k): round(float(v), 1)
+                for k, v in pd.Series(september).groupby(sept_status).mean().items()
             },
         },
     }
