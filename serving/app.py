@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -49,6 +50,17 @@ def load_policies(settings: ServingSettings) -> Policies:
     )
 
 
+def _freeze_startup_heap() -> None:
+    """Move what start-up built (models, pandas, SQLAlchemy metadata) out of the collector's reach.
+
+    Without it, each full garbage collection walks that heap and stalls a request for 100+ ms
+    (measured: p50 2.2 ms, p99 140 ms for a worklist page at one connection); frozen objects are
+    never collected, which is right for what lives as long as the process.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _lifespan(engine: Engine | None) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +75,7 @@ def _lifespan(engine: Engine | None) -> Any:
         if settings.load_models_at_startup:
             app.state.models.load_all()
         app.state.explanations = None
+        _freeze_startup_heap()
         yield
         if owned:
             app.state.engine.dispose()
