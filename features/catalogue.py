@@ -138,6 +138,25 @@ def invoice_catalogue(config: FeatureConfig | None = None) -> dict[str, str]:
     return {**INVOICE_OWN, **customer_catalogue(config)}
 
 
+def catalogue_markdown(config: FeatureConfig | None = None) -> str:
+    """The catalogue as the Markdown page the README links (docs/FEATURES.md)."""
+    lines = [
+        "# Feature catalogue",
+        "",
+        "Generated from `features/catalogue.py` (default windows); `arrisk features list` prints the same.",
+        "",
+    ]
+    for title, table in (
+        ("Customer features", customer_catalogue(config)),
+        ("Invoice features", INVOICE_OWN),
+    ):
+        lines += [f"## {title}", "", "| feature | definition |", "|---|---|"]
+        lines += [f"| `{name}` | {text} |" for name, text in table.items()]
+        lines.append("")
+    lines.append("Invoice rows also carry every customer feature of their customer.")
+    return "\n".join(lines) + "\n"
+
+
 def __getattr__(name: str) -> Any:
     if name == "CATALOGUE":
         return {**INVOICE_OWN, **customer_catalogue()}
