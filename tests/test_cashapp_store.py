@@ -21,6 +21,7 @@ from arrisk.errors import ConflictError, ValidationError
 from arrisk.store.db import session_scope
 from arrisk.store.tables import Allocation, AuditLog, CreditNote, Customer, Invoice, Payment, WriteOff
 
+CAMT_IBAN = "DE02120300000000202051"  # the receiving account in fixtures/statements/camt053.xml
 FIXTURES = Path(__file__).parent / "fixtures" / "statements"
 
 
@@ -155,6 +156,23 @@ def test_the_same_statement_twice_posts_nothing_twice(book: Engine) -> None:
     other = import_statement(book, (FIXTURES / "mt940.sta").read_bytes(), "mt940.sta", actor="bob")
     assert (again.already_imported, again.payments, other.already_imported, other.payments) == (5, 0, 5, 0)
     assert snapshot(book) == before
+
+
+def test_a_csv_export_with_its_account_configured_is_recognised_after_camt053(book: Engine) -> None:
+    from arrisk.cashapp.policy import load_policy
+
+    policy = load_policy()
+    policy = policy.model_copy(update={"csv": policy.csv.model_copy(update={"own_account": CAMT_IBAN})})
+    import_statement(book, (FIXTURES / "camt053.xml").read_bytes(), "camt053.xml", actor="alice")
+    before = snapshot(book)
+    csv = import_statement(
+        book, (FIXTURES / "statement.csv").read_bytes(), "statement.csv", actor="bob", policy=policy
+    )
+    assert csv.payments == 0 and csv.already_imported > 0
+    assert snapshot(book) == before
+    # without the account the CSV lines cannot be told apart from another account's: they post
+    unscoped = import_statement(book, (FIXTURES / "statement.csv").read_bytes(), "statement.csv", actor="bob")
+    assert unscoped.payments > 0
 
 
 def test_a_failure_after_partial_writes_leaves_the_ledger_as_before(book: Engine, monkeypatch) -> None:

@@ -105,6 +105,9 @@ class CsvColumns(_Strict):
     payer_name: list[str] = ["payer_name", "payer", "counterparty", "name", "debtor_name"]
     payer_account: list[str] = ["payer_account", "iban", "counterparty_account", "account"]
     default_currency: str = "EUR"
+    # Bank CSV exports are per account and rarely name it: set the receiving account here so their
+    # lines get the same ledger key as the CAMT.053/BAI2/MT940 lines of that account.
+    own_account: str | None = None
 
 
 class CashAppPolicy(_Strict):

@@ -55,7 +55,7 @@ def parse_csv(text: str, *, source: str = "statement", columns: CsvColumns | Non
         raise StatementFormatError(f"{source} line 1: no date column (looked for {columns.date})")
     if cols["amount"] is None and cols["credit"] is None:
         raise StatementFormatError(f"{source} line 1: no amount column (looked for {columns.amount})")
-    statement = Statement(format="csv", account=None, statement_id=None)
+    statement = Statement(format="csv", account=columns.own_account, statement_id=None)
     try:
         for position, row in enumerate(reader, start=1):
             if None in row:
