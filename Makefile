@@ -23,7 +23,7 @@ demo: setup ## generate a book, import it, train, score, dunning dry run, serve 
 	$(BIN)/arrisk demo
 
 test: setup ## run the whole test suite (PostgreSQL tests skip if none answers)
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
