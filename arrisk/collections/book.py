@@ -182,10 +182,6 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
     )
 
 
-def _sum_by_invoice(frame: pd.DataFrame, mask: pd.Series) -> pd.Series:
-    return frame.loc[mask].groupby("invoice_id")["amount"].sum()
-
-
 def live_allocations(allocations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Allocations applied by ``as_of`` and not reversed by then."""
     day = pd.Timestamp(as_of)
@@ -197,13 +193,11 @@ def live_allocations(allocations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 
 def open_amounts(book: Book, as_of: dt.date) -> pd.Series:
     """Open amount per invoice as of the date: amount less allocations, credit notes and write-offs."""
+    from arrisk.ledger.asof import settled_amounts
+
     day = pd.Timestamp(as_of)
     inv = book.invoices.loc[book.invoices["issue_date"] <= day].set_index("invoice_id")["amount"]
-    paid = live_allocations(book.allocations, as_of).groupby("invoice_id")["amount"].sum()
-    credited = _sum_by_invoice(book.credit_notes, book.credit_notes["issue_date"] <= day)
-    written = _sum_by_invoice(book.write_offs, book.write_offs["date"] <= day)
-    out = inv.sub(paid, fill_value=0.0).sub(credited, fill_value=0.0).sub(written, fill_value=0.0)
-    out = out.reindex(inv.index).clip(lower=0.0).round(2)
+    out = inv.sub(settled_amounts(book, day), fill_value=0.0).reindex(inv.index).clip(lower=0.0).round(2)
     out.name = "open_amount"
     return out
 

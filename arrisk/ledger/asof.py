@@ -6,6 +6,8 @@ credit notes against it issued by D, and write-offs dated by D.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
@@ -17,7 +19,18 @@ def _as_ts(as_of: object) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize()
 
 
-def settled_amounts(frames: LedgerFrames, as_of: object) -> pd.Series:
+class SettlementFrames(Protocol):
+    """What settles invoices: ``LedgerFrames`` and the collections ``Book`` both provide it."""
+
+    @property
+    def allocations(self) -> pd.DataFrame: ...
+    @property
+    def credit_notes(self) -> pd.DataFrame: ...
+    @property
+    def write_offs(self) -> pd.DataFrame: ...
+
+
+def settled_amounts(frames: SettlementFrames, as_of: object) -> pd.Series:
     """Per invoice id: what allocations, credit notes and write-offs have settled by ``as_of``."""
     d = _as_ts(as_of)
     alloc = frames.allocations
