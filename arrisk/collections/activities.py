@@ -36,15 +36,7 @@ def log_activity(engine: Engine, customer_id: str, activity: ActivityIn, *, acto
             user_id=actor.user_id,
         )
         session.add(row)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action="activity.create",
-            entity="activities",
-            entity_id=str(row.activity_id),
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action="activity.create")
         return ActivityOut.model_validate(row)
 
 

@@ -45,15 +45,7 @@ def open_dispute(engine: Engine, customer_id: str, dispute: DisputeIn, *, actor:
                 status=DisputeStatus.open.value,
             )
             session.add(row)
-            session.flush()
-            audit.record(
-                session,
-                actor=actor.user_id,
-                action="dispute.open",
-                entity="disputes",
-                entity_id=row.dispute_id,
-                after=audit.row_dict(row),
-            )
+            audit.record_row(session, row, actor=actor.user_id, action="dispute.open")
             out.append(DisputeOut.model_validate(row))
     return out
 
@@ -84,15 +76,7 @@ def resolve_dispute(
         )
         if resolution.outcome == DisputeOutcome.credit_note and resolution.credit_amount is not None:
             _book_credit_note(session, row, resolution.credit_amount, actor=actor)
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action="dispute.resolve",
-            entity="disputes",
-            entity_id=dispute_id,
-            before=before,
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action="dispute.resolve", before=before)
         return DisputeOut.model_validate(row)
 
 
@@ -113,12 +97,4 @@ def _book_credit_note(session: Session, dispute: Dispute, amount: Decimal, *, ac
         reason=f"dispute {dispute.dispute_id}: {dispute.reason}",
     )
     session.add(note)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.user_id,
-        action="credit_note.create",
-        entity="credit_notes",
-        entity_id=note.credit_note_id,
-        after=audit.row_dict(note),
-    )
+    audit.record_row(session, note, actor=actor.user_id, action="credit_note.create")

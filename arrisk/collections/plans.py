@@ -146,14 +146,6 @@ def evaluate_plans(
             before = audit.row_dict(row)
             row.status = new
             row.broken_at = broken_on.date() if pd.notna(broken_on) else None
-            audit.record(
-                session,
-                actor=actor.user_id,
-                action="payment_plan.evaluate",
-                entity="payment_plans",
-                entity_id=row.plan_id,
-                before=before,
-                after=audit.row_dict(row),
-            )
+            audit.record_row(session, row, actor=actor.user_id, action="payment_plan.evaluate", before=before)
             changed += 1
     return changed

@@ -41,15 +41,7 @@ def record_promise(engine: Engine, customer_id: str, promise: PromiseIn, *, acto
             status=PromiseState.open.value,
         )
         session.add(row)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action="promise.create",
-            entity="promises",
-            entity_id=row.promise_id,
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action="promise.create")
         return PromiseOut.model_validate(row)
 
 
@@ -135,14 +127,6 @@ def evaluate_promises(
             if row.status != new:
                 before = audit.row_dict(row)
                 row.status = new
-                audit.record(
-                    session,
-                    actor=actor.user_id,
-                    action="promise.evaluate",
-                    entity="promises",
-                    entity_id=row.promise_id,
-                    before=before,
-                    after=audit.row_dict(row),
-                )
+                audit.record_row(session, row, actor=actor.user_id, action="promise.evaluate", before=before)
                 changed += 1
     return changed

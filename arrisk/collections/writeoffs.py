@@ -44,15 +44,7 @@ def request_write_off(engine: Engine, request: WriteOffIn, *, actor: Actor) -> W
             recovery_status=request.recovery_status.value,
         )
         session.add(row)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action="write_off.request",
-            entity="write_offs",
-            entity_id=row.write_off_id,
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action="write_off.request")
         return WriteOffOut.model_validate(row)
 
 
@@ -94,15 +86,7 @@ def _decide(engine: Engine, write_off_id: str, *, actor: Actor, approve: bool) -
         before = audit.row_dict(row)
         row.status = (WriteOffStatus.approved if approve else WriteOffStatus.rejected).value
         row.approved_by = actor.user_id
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action=f"write_off.{verb}",
-            entity="write_offs",
-            entity_id=write_off_id,
-            before=before,
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action=f"write_off.{verb}", before=before)
         return WriteOffOut.model_validate(row)
 
 
@@ -130,13 +114,5 @@ def set_recovery_status(
             )
         before = audit.row_dict(row)
         row.recovery_status = status.value
-        audit.record(
-            session,
-            actor=actor.user_id,
-            action="write_off.recovery",
-            entity="write_offs",
-            entity_id=write_off_id,
-            before=before,
-            after=audit.row_dict(row),
-        )
+        audit.record_row(session, row, actor=actor.user_id, action="write_off.recovery", before=before)
         return WriteOffOut.model_validate(row)

@@ -51,3 +51,25 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_row(
+    session: Session, row: Base, *, actor: str, action: str, before: dict[str, Any] | None = None
+) -> AuditLog:
+    """Audit a write to one ORM row: entity and id come from the row, ``after`` is its current state."""
+    from sqlalchemy import inspect
+
+    state = inspect(row)
+    if state.identity is None:  # a new row gets its key (and defaults) on flush
+        session.flush()
+    identity = state.identity or ()
+    entity_id = ":".join(str(part) for part in identity) or None
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        entity=row.__tablename__,  # type: ignore[attr-defined]
+        entity_id=entity_id,
+        before=before,
+        after=row_dict(row),
+    )
