@@ -118,6 +118,9 @@ def clip_book(frames: LedgerFrames, as_of: date | pd.Timestamp | str) -> AsOfBoo
     as_of = to_timestamp(as_of)
     rates = fx_rates_as_of(frames.fx_rates, as_of)
     customers, customer_ids, cust_map = _customers(frames.customers, as_of, rates)
+    limits = getattr(frames, "credit_limits", None)
+    if limits is not None and len(limits):
+        customers["credit_limit"] = _limits_as_of(limits, as_of, cust_map, rates, len(customers))
     invoices, invoice_ids, inv_ccy, inv_map = _invoices(frames.invoices, as_of, cust_map, rates)
     inv_cust = invoices["cust"].to_numpy()
     pay_map = IdMap(frames.payments["payment_id"], np.ones(len(frames.payments), bool))
@@ -156,6 +159,27 @@ def _customers(
     )
     out["created_at"] = out["created_at"].astype("datetime64[ns]")
     return out, ids, IdMap(frame["customer_id"], keep)
+
+
+def _limits_as_of(
+    history: pd.DataFrame, as_of: pd.Timestamp, cust_map: IdMap, rates: pd.Series, n: int
+) -> np.ndarray:
+    """Credit limit in force on ``as_of`` per customer code, from the limit history.
+
+    The latest change dated on or before ``as_of`` (NaT: in force from the customer's start; ties
+    keep the later row). A customer whose changes all come later had a limit nobody recorded: NaN.
+    Only a book with no history at all falls back to the customer master (``_customers``).
+    """
+    cust = cust_map(history["customer_id"])
+    when = history["effective_date"]
+    known = (cust >= 0) & ~(when > as_of).to_numpy()
+    rows = history[known]
+    amount = rows["credit_limit"].to_numpy(dtype="float64") * _rate(_col(rows, "currency"), rates, len(rows))
+    out = np.full(n, np.nan)
+    # NaT sorts first (start of time); stable, so among equal dates the later row is written last
+    order = np.argsort(rows["effective_date"].to_numpy(dtype="datetime64[ns]").view("int64"), kind="stable")
+    out[cust[known][order]] = amount[order]
+    return out
 
 
 def id_index(ids: pd.Series, name: str) -> pd.Index:

@@ -52,7 +52,7 @@ def _exposure(c: FeatureConfig) -> dict[str, str]:
         "n_overdue_invoices": "open invoices past their due date",
         "share_overdue": "overdue amount / open amount (NaN with nothing open)",
         "oldest_days_past_due": "days past due of the oldest overdue open invoice (0 if none)",
-        "credit_limit": "credit limit in base currency (customer master)",
+        "credit_limit": "credit limit in force on the as-of date, base currency (history; else master)",
         "credit_utilisation": "open amount / credit limit (NaN without a positive limit)",
         f"due_next_{c.due_soon_days}d_amount": (
             f"open amount falling due within the next {c.due_soon_days} days"

@@ -58,6 +58,7 @@ def partition_frames(frames: LedgerFrames, n_partitions: int) -> list[LedgerFram
         "dunning_events": _part_of(frames.dunning_events["invoice_id"].astype(str), inv_part),
         "promises": _part_of(frames.promises["customer_id"].astype(str), cust_part),
         "payment_plans": _part_of(frames.payment_plans["customer_id"].astype(str), cust_part),
+        "credit_limits": _part_of(frames.credit_limits["customer_id"].astype(str), cust_part),
     }
     pay_ids = frames.payments["payment_id"].astype(str)
     pay_own = (

@@ -162,6 +162,27 @@ def payment_plans(f: LedgerFrames, d: pd.Timestamp, rng: np.random.Generator) ->
     return replace(f, payment_plans=_append(plans, row))
 
 
+def credit_limit_change(f: LedgerFrames, d: pd.Timestamp, rng: np.random.Generator) -> LedgerFrames:
+    """A limit decided after D: a history row dated then, and the master already holding it.
+
+    A book without limit history treats the master limit as reference data (like payment terms),
+    so there is nothing dated to move.
+    """
+    if f.credit_limits.empty:
+        return f
+    cust = _pick(f.customers, rng)
+    new_limit = float(rng.uniform(1, 1e6))
+    row = {
+        "customer_id": [cust["customer_id"]],
+        "effective_date": [_later(d, rng)],
+        "credit_limit": [new_limit],
+        "currency": [cust["currency"]],
+    }
+    customers = f.customers.copy()
+    customers.loc[customers["customer_id"] == cust["customer_id"], "credit_limit"] = new_limit
+    return replace(f, customers=customers, credit_limits=_append(f.credit_limits, row))
+
+
 def new_customer(f: LedgerFrames, d: pd.Timestamp, rng: np.random.Generator) -> LedgerFrames:
     row = {
         "customer_id": ["LEAK-C"],
@@ -186,6 +207,7 @@ DATED = {
     "write_offs": "date",
     "dunning_events": "event_date",
     "payment_plans": "created_at",
+    "credit_limits": "effective_date",
 }
 
 LATER_OUTCOMES = ("resolved_at", "reversed_at", "broken_at")
@@ -224,6 +246,7 @@ MUTATIONS: dict[str, Mutation] = {
         new_dunning_event,
         reverse_allocations,
         payment_plans,
+        credit_limit_change,
         new_customer,
         scramble_future,
     )

@@ -98,7 +98,41 @@ def generate_small_book(
         dunning_events=_dunning(inv, paid_on.where(paid), end),
         payment_plans=_plans(rng, customers, start_ts, span),
     )
+    # its own stream, so the rest of the book does not move with the limit history
+    frames.customers, frames.credit_limits = _limit_history(
+        np.random.default_rng(seed + 7919), customers, start_ts, span
+    )
     return frames
+
+
+def _limit_history(
+    rng: np.random.Generator, customers: pd.DataFrame, start: pd.Timestamp, span: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A first limit from the start for all, a later change for a third; the master holds the latest."""
+    first = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "effective_date": pd.NaT,
+            "credit_limit": customers["credit_limit"].to_numpy(),
+            "currency": customers["currency"].to_numpy(),
+        }
+    )
+    changed = customers[rng.random(len(customers)) < 0.33]
+    later = pd.DataFrame(
+        {
+            "customer_id": changed["customer_id"].to_numpy(),
+            "effective_date": (start + _days(rng, 0, span, len(changed))).to_numpy(),
+            "credit_limit": np.round(
+                changed["credit_limit"].to_numpy() * rng.uniform(0.5, 2.0, len(changed)), 2
+            ),
+            "currency": changed["currency"].to_numpy(),
+        }
+    )
+    history = pd.concat([first, later], ignore_index=True)
+    history["effective_date"] = history["effective_date"].astype("datetime64[ns]")
+    master = customers.copy()
+    master.loc[changed.index, "credit_limit"] = later["credit_limit"].to_numpy()
+    return master, history
 
 
 def _payments(

@@ -80,12 +80,19 @@ def leaky_reversal_blind(frames: LedgerFrames, as_of: pd.Timestamp) -> Snapshot:
     return _with_leaky_column(build_snapshot(frames, as_of), paid)
 
 
+def leaky_master_limit(frames: LedgerFrames, as_of: pd.Timestamp) -> Snapshot:
+    """Reads today's credit limit from the customer master, not the limit in force on the as-of date."""
+    master = frames.customers.set_index("customer_id")["credit_limit"]
+    return _with_leaky_column(build_snapshot(frames, as_of), master)
+
+
 @pytest.mark.parametrize(
     ("leaky", "caught_by"),
     [
         (leaky_invoice_count, "new_invoice"),
         (leaky_open_disputes, "resolve_disputes"),
         (leaky_reversal_blind, "reverse_allocations"),
+        (leaky_master_limit, "credit_limit_change"),
     ],
 )
 def test_checker_catches_a_feature_that_peeks_ahead(book: LedgerFrames, leaky, caught_by: str) -> None:
@@ -99,3 +106,19 @@ def test_build_snapshot_does_not_mutate_its_input(book: LedgerFrames) -> None:
     build_snapshot(book, "2025-05-01")
     for name, frame in book.items():
         pd.testing.assert_frame_equal(frame, before[name], obj=name)
+
+
+def test_credit_limit_is_the_one_in_force_on_the_as_of_date() -> None:
+    """A limit changed mid-year: before the change snapshots see the first limit, from its day the new one."""
+    book = generate_small_book(30, months=10, seed=7)
+    history = book.credit_limits
+    change = history[history["effective_date"].notna() & (history["currency"] == "EUR")].iloc[0]
+    cid, when = change["customer_id"], change["effective_date"]
+    first = history[(history["customer_id"] == cid) & history["effective_date"].isna()]["credit_limit"]
+    assert float(first.iloc[0]) != float(change["credit_limit"])
+
+    def limit_on(day: pd.Timestamp) -> float:
+        return float(build_snapshot(book, day).customers.set_index("customer_id").loc[cid, "credit_limit"])
+
+    assert limit_on(when - pd.Timedelta(days=1)) == pytest.approx(float(first.iloc[0]))
+    assert limit_on(when) == pytest.approx(float(change["credit_limit"]))

@@ -115,6 +115,18 @@ class LedgerFrames:
             }
         )
     )
+    # Credit-limit history (the store's credit_limit_history): the limit in force from
+    # ``effective_date`` on; NaT = from the customer's start (a first, imported limit).
+    credit_limits: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype="object"),
+                "effective_date": pd.Series(dtype="datetime64[ns]"),
+                "credit_limit": pd.Series(dtype="float64"),
+                "currency": pd.Series(dtype="object"),
+            }
+        )
+    )
 
     def items(self) -> list[tuple[str, pd.DataFrame]]:
         return [(f.name, getattr(self, f.name)) for f in fields(self)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from arrisk.ledger.frames import LedgerFrames, coerce_types, fill_allocation_dates
 from arrisk.store import tables as t
@@ -118,7 +118,29 @@ def load_frames(engine: Engine) -> LedgerFrames:
             ),
             ["created_at", "broken_at"],
         )
+        tables["credit_limits"] = credit_limit_history(conn)
     return fill_allocation_dates(LedgerFrames(**tables))
+
+
+def credit_limit_history(conn: Connection) -> pd.DataFrame:
+    """Every credit-limit change in the order it was made; a customer's first imported limit counts
+    from the customer's start (``effective_date`` NaT), later changes from their own date."""
+    frame = pd.read_sql(
+        select(
+            t.CreditLimitChange.customer_id,
+            t.CreditLimitChange.effective_date,
+            t.CreditLimitChange.credit_limit,
+            t.CreditLimitChange.currency,
+            t.CreditLimitChange.source,
+        ).order_by(t.CreditLimitChange.effective_date, t.CreditLimitChange.change_id),
+        conn,
+        coerce_float=True,
+    )
+    frame = _typed_dates(frame, ["effective_date"])
+    frame["credit_limit"] = pd.to_numeric(frame["credit_limit"]).astype("float64")
+    first = ~frame["customer_id"].duplicated()
+    frame.loc[first & (frame["source"] == "import"), "effective_date"] = pd.NaT
+    return frame.drop(columns="source")
 
 
 def _typed_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

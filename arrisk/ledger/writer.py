@@ -266,7 +266,10 @@ def _credit_limit_history(session: Session, customers: pd.DataFrame) -> None:
                 "customer_id": row["customer_id"],
                 "credit_limit": limit,
                 "currency": row["currency"],
-                "effective_date": row["created_at"] or dt.date.today(),
+                # a first limit counts from the customer's start; a changed one from this import
+                "effective_date": dt.date.today()
+                if row["customer_id"] in latest
+                else (row["created_at"] or dt.date.today()),
                 "source": "import",
             }
         )
