@@ -57,22 +57,33 @@ def days(delta: np.ndarray | pd.Series) -> np.ndarray:
     return np.asarray(delta, dtype="timedelta64[ns]") / DAY
 
 
-def paid_invoices(book: AsOfBook, state: pd.DataFrame) -> pd.DataFrame:
-    """Invoices settled by payment or credit note, with days late / days to pay, in settlement order."""
-    mask = state["settled_at"].notna().to_numpy() & ~state["settled_by_write_off"].to_numpy()
-    inv = book.invoices[mask]
-    settled = state["settled_at"].to_numpy()[mask]
-    paid = pd.DataFrame(
-        {
-            "cust": inv["cust"].to_numpy(),
-            "amount": inv["amount"].to_numpy(),
-            "settled_at": settled,
-            "days_late": np.maximum(0.0, days(settled - inv["due_date"].to_numpy())),
-            "days_to_pay": days(settled - inv["issue_date"].to_numpy()),
-        }
-    )
-    order = stable_order(paid["cust"].to_numpy(), settled)
-    return paid.take(order).reset_index(drop=True)
+def paid_invoices(book: AsOfBook, state: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Invoices settled by payment or credit note, with days late / days to pay, in settlement order.
+
+    Plain arrays (``cust``, ``amount``, ``settled_at``, ``days_late``, ``days_to_pay``), rows sorted by
+    customer, then settlement date: a frame here would only copy them twice more.
+    """
+    settled_all = state["settled_at"].to_numpy()
+    mask = ~np.isnat(settled_all) & ~state["settled_by_write_off"].to_numpy()
+    rows = np.flatnonzero(mask)
+    cust = book.invoices["cust"].to_numpy()[rows]
+    settled = settled_all[rows]
+    order = rows.take(stable_order(cust, settled))
+    settled = settled_all[order]
+    return {
+        "cust": book.invoices["cust"].to_numpy()[order],
+        "amount": book.invoices["amount"].to_numpy()[order],
+        "settled_at": settled,
+        "days_late": np.maximum(0.0, days(settled - book.invoices["due_date"].to_numpy()[order])),
+        "days_to_pay": days(settled - book.invoices["issue_date"].to_numpy()[order]),
+    }
+
+
+def group_std(n: int, group: np.ndarray, values: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Population standard deviation per group code (two passes: mean, then squared deviations)."""
+    mean = ratio(total(n, group, values), count)
+    dev = values - mean[group]
+    return np.sqrt(ratio(total(n, group, dev * dev), count))
 
 
 def stable_order(group: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -105,15 +116,12 @@ def lateness_features(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig
     """How late the customer paid so far: level, tail, recent level, trend and regularity."""
     n = len(book.customer_ids)
     paid = paid_invoices(book, state)
-    cust, late = paid["cust"].to_numpy(), paid["days_late"].to_numpy()
+    cust, late = paid["cust"], paid["days_late"]
     count = total(n, cust)
-    grouped = paid.groupby("cust", sort=False)
     out = {
         "n_paid_invoices": count,
         "days_late_mean": ratio(total(n, cust, late), count),
-        "days_late_wmean": ratio(
-            total(n, cust, late * paid["amount"].to_numpy()), total(n, cust, paid["amount"])
-        ),
+        "days_late_wmean": ratio(total(n, cust, late * paid["amount"]), total(n, cust, paid["amount"])),
         "days_late_max": group_max(n, cust, late),
     }
     # rows are sorted by customer: position from the end of its block of rows
@@ -124,7 +132,7 @@ def lateness_features(book: AsOfBook, state: pd.DataFrame, config: FeatureConfig
     )
     out["days_late_trend"] = _trend(n, cust, late, from_end, config.trend_n_invoices)
     out["days_to_pay_mean"] = ratio(total(n, cust, paid["days_to_pay"]), count)
-    out["days_to_pay_std"] = reindexed(grouped["days_to_pay"].std(ddof=0), n)
+    out["days_to_pay_std"] = group_std(n, cust, paid["days_to_pay"], count)
     for t in config.late_thresholds_days:
         out[f"share_late_over_{t}d"] = ratio(total(n, cust, late > t), count)
     return pd.DataFrame(out)

@@ -17,11 +17,12 @@ import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
 from features.asof import AsOfBook, clip_book
-from features.source import FEATURE_COLUMNS, ID_KINDS, _to_pandas
+from features.source import FEATURE_COLUMNS, ID_KINDS, _to_pandas, pa_is_string
 
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "dunning_events": ["invoice_id", "customer_id", "level", "event_date", "status"],
     "payment_plans": ["customer_id", "created_at", "broken_at"],
+    "credit_limits": ["customer_id", "effective_date", "credit_limit", "currency"],
 }
 
 
@@ -114,7 +115,10 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
     tables = {}
     for name, wanted in columns.items():
         plain = [c for c in wanted if c not in ID_KINDS]
-        frame = _to_pandas(pq.read_table(folder / f"{name}.parquet", columns=plain), name)
+        path = folder / f"{name}.parquet"
+        # text columns (currency, status) come out as Parquet's own dictionaries: no re-encoding
+        text = [c for c in plain if pa_is_string(pq.read_schema(path).field(c).type)]
+        frame = _to_pandas(pq.read_table(path, columns=plain, read_dictionary=text), name)
         for kind, (owner, _) in ID_KINDS.items():
             if name == owner:
                 frame[kind] = pd.Categorical.from_codes(np.arange(sizes[kind]), dtype=dtypes[kind])

@@ -89,9 +89,13 @@ def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) 
     """One row per invoice open on the as-of date, with its own and its customer's features."""
     own = invoice_features(book, state)
     cust = own["cust"].to_numpy()
-    columns = [(name, own[name].to_numpy()) for name in INVOICE_OWN]
-    columns += [(name, customers[name].to_numpy()[cust]) for name in customers.columns[1:]]
-    out = _float_frame(len(own), columns)
+    names = [*INVOICE_OWN, *customers.columns[1:]]
+    block = np.empty((len(names), len(own)), dtype="float64")
+    for j, name in enumerate(INVOICE_OWN):
+        block[j] = own[name].to_numpy()
+    for j, name in enumerate(customers.columns[1:], start=len(INVOICE_OWN)):
+        np.take(customers[name].to_numpy(), cust, out=block[j])  # straight into the block: no temporary
+    out = pd.DataFrame(block.T, columns=names, copy=False)
     out.insert(0, "customer_id", book.customer_ids.to_numpy()[cust])
     out.insert(0, "invoice_id", np.asarray(book.invoice_ids.take(own["inv"].to_numpy()), dtype=object))
     return out

@@ -4,12 +4,10 @@ one set of categories per kind (customer, invoice, payment), so ``clip_book`` ne
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from arrisk.ledger.frames import LedgerFrames, fill_allocation_dates, read_dir
+from arrisk.ledger.frames import LedgerFrames
 
 # table -> columns the feature pipeline reads
 FEATURE_COLUMNS: dict[str, list[str]] = {
@@ -28,7 +26,8 @@ ID_KINDS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "customer_id": (
         "customers",
         [("invoices", "customer_id"), ("payments", "customer_id"), ("credit_notes", "customer_id"),
-         ("promises", "customer_id"), ("dunning_events", "customer_id"), ("payment_plans", "customer_id")],
+         ("promises", "customer_id"), ("dunning_events", "customer_id"), ("payment_plans", "customer_id"),
+         ("credit_limits", "customer_id")],
     ),
     "invoice_id": (
         "invoices",
@@ -57,36 +56,6 @@ def encode_ids(frames: LedgerFrames) -> LedgerFrames:
     return LedgerFrames(**tables)
 
 
-def read_feature_frames(folder: Path | str) -> LedgerFrames:
-    """Read a Parquet book with just the feature columns, ids encoded (CSV books go through read_dir).
-
-    Ids are matched to their table in Arrow (``index_in``), strings never become Python objects
-    except each id table's own ids, which are the categories.
-    """
-    folder = Path(folder)
-    if not (folder / "invoices.parquet").exists():
-        return encode_ids(read_dir(folder))
-    import pyarrow.parquet as pq
-
-    raw = {}
-    for name, wanted in FEATURE_COLUMNS.items():
-        path = folder / f"{name}.parquet"
-        if path.exists():
-            raw[name] = pq.read_table(path, columns=[c for c in wanted if c in pq.read_schema(path).names])
-    for name in ("dunning_events", "payment_plans"):
-        if (folder / f"{name}.parquet").exists():
-            raw[name] = pq.read_table(folder / f"{name}.parquet")
-    tables = {name: _to_pandas(table, name) for name, table in raw.items()}
-    for kind, (owner, refs) in ID_KINDS.items():
-        ids = raw[owner].column(kind)
-        dtype = pd.CategoricalDtype(pd.Index(ids.to_numpy(zero_copy_only=False).astype(object)))
-        tables[owner][kind] = pd.Categorical.from_codes(np.arange(len(ids)), dtype=dtype)
-        for table, column in refs:
-            if table in raw and column in raw[table].column_names:
-                tables[table][column] = _ref_codes(raw[table].column(column), ids, dtype)
-    return fill_allocation_dates(LedgerFrames(**tables))
-
-
 def _to_pandas(table, name: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Everything but ids, typed: dates datetime64[ns], amounts float64, other text categorical."""
     keep = [c for c in table.column_names if c not in ID_KINDS]
@@ -103,10 +72,3 @@ def pa_is_string(arrow_type) -> bool:  # type: ignore[no-untyped-def]
     import pyarrow as pa
 
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-
-
-def _ref_codes(values, ids, dtype: pd.CategoricalDtype) -> pd.Categorical:  # type: ignore[no-untyped-def]
-    import pyarrow.compute as pc
-
-    positions = pc.index_in(values, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
-    return pd.Categorical.from_codes(positions.astype("int64"), dtype=dtype)

@@ -162,14 +162,13 @@ def test_cli_build_from_the_store(book: LedgerFrames, tmp_path: Path, settings) 
     )
 
 
-def test_lean_loader_gives_the_same_snapshot(book: LedgerFrames, tmp_path: Path) -> None:
-    from features.source import encode_ids, read_feature_frames
+def test_encoded_ids_give_the_same_snapshot(book: LedgerFrames) -> None:
+    """Ids as categoricals sharing their table's categories (the fast path of ``clip_book``)."""
+    from features.source import encode_ids
 
-    write_dir(book, tmp_path / "book")
-    lean = read_feature_frames(tmp_path / "book")
-    assert isinstance(lean.invoices["customer_id"].dtype, pd.CategoricalDtype)
-    for frames in (lean, encode_ids(book)):
-        for day in ("2025-03-31", "2025-11-30"):
-            got, expected = build_snapshot(frames, day), build_snapshot(book, day)
-            pd.testing.assert_frame_equal(got.customers, expected.customers)
-            pd.testing.assert_frame_equal(got.invoices, expected.invoices)
+    encoded = encode_ids(book)
+    assert isinstance(encoded.invoices["customer_id"].dtype, pd.CategoricalDtype)
+    for day in ("2025-03-31", "2025-11-30"):
+        got, expected = build_snapshot(encoded, day), build_snapshot(book, day)
+        pd.testing.assert_frame_equal(got.customers, expected.customers)
+        pd.testing.assert_frame_equal(got.invoices, expected.invoices)
