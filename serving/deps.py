@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -23,19 +24,24 @@ from serving.settings import ServingSettings
 _bearer = HTTPBearer(auto_error=False, description="API key (ark_...) or JWT")
 
 
-def get_settings(request: Request) -> ServingSettings:
+# The dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in the thread
+# pool, one hand-off per dependency per request, which on a hot read cost more than the read itself.
+# None of them blocks (the token check goes to the thread pool only when the cache misses).
+
+
+async def get_settings(request: Request) -> ServingSettings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_models(request: Request) -> ModelStore:
+async def get_models(request: Request) -> ModelStore:
     return request.app.state.models
 
 
-def get_policies(request: Request) -> Any:
+async def get_policies(request: Request) -> Any:
     return request.app.state.policies
 
 
@@ -45,7 +51,7 @@ ModelsDep = Annotated[ModelStore, Depends(get_models)]
 PoliciesDep = Annotated[Any, Depends(get_policies)]
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
@@ -57,8 +63,12 @@ def get_current_user(
     cache: TokenCache = request.app.state.token_cache
     principal = cache.get(credentials.credentials)
     if principal is None:
-        principal = authenticate(
-            engine, credentials.credentials, jwt_secret=settings.jwt_secret, algorithm=settings.jwt_algorithm
+        principal = await run_in_threadpool(
+            authenticate,
+            engine,
+            credentials.credentials,
+            jwt_secret=settings.jwt_secret,
+            algorithm=settings.jwt_algorithm,
         )
         cache.put(credentials.credentials, principal)
     return principal
@@ -71,7 +81,7 @@ def require_roles(*roles: Role) -> Any:
     """A dependency that lets only ``roles`` through (403 otherwise) and yields the Principal."""
     allowed = {Role(r) for r in roles}
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in allowed:
             raise PermissionDenied(
                 f"role {user.role.value!r} may not do this; allowed: {sorted(r.value for r in allowed)}"

@@ -90,6 +90,25 @@ def test_same_seed_same_book_other_seed_other_book() -> None:
     assert not first.invoices["amount"].equals(other.invoices["amount"])
 
 
+def test_invoice_rate_scales_volumes_and_the_open_backlog_but_not_the_customers(tmp_path: Path) -> None:
+    from features.pipeline import build_snapshot
+
+    base = generate_book(n_customers=200, months=12, seed=4)
+    same = generate_book(n_customers=200, months=12, seed=4, invoice_rate=1.0)
+    busy = generate_book(n_customers=200, months=12, seed=4, invoice_rate=4.0)
+    for name in TABLES:  # the default is rate 1: books made before the option are unchanged
+        pd.testing.assert_frame_equal(getattr(base, name), getattr(same, name))
+    master = ["customer_id", "name", "country", "currency", "segment", "payment_terms_days", "collector_id"]
+    pd.testing.assert_frame_equal(base.customers[master], busy.customers[master])
+    assert 3.4 < len(busy.invoices) / len(base.invoices) < 4.6
+    as_of = pd.Timestamp("2025-12-15")
+    open_base = len(build_snapshot(base, as_of).invoices)
+    open_busy = len(build_snapshot(busy, as_of).invoices)
+    assert 3.0 < open_busy / open_base < 5.0
+    counts = write_book(tmp_path / "busy", n_customers=200, months=12, seed=4, invoice_rate=4.0)
+    assert counts["invoices"] == len(busy.invoices)
+
+
 def test_written_files_are_byte_identical_and_equal_the_in_memory_book(tmp_path: Path) -> None:
     def digest(folder: Path) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
@@ -343,6 +362,8 @@ def test_cli_writes_files_read_dir_reads(tmp_path: Path, fmt: str) -> None:
         (["--months", "0"], "months 0"),
         (["--start", "2025-13-01"], "--start '2025-13-01'"),
         (["--base-currency", "XYZ"], "base_currency 'XYZ'"),
+        (["--invoice-rate", "0"], "invoice_rate 0"),
+        (["--invoice-rate", "51"], "invoice_rate 51"),
     ],
 )
 def test_cli_refuses_bad_options(tmp_path: Path, args: list[str], message: str) -> None:

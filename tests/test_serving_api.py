@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,10 +23,11 @@ from arrisk.settings import get_settings
 from arrisk.store import tables as t
 from arrisk.store.db import get_engine
 from serving.app import create_app
-from serving.auth import issue_jwt
+from serving.auth import Principal, Role, issue_jwt
 from serving.demo import ensure_demo_models, prepare_demo_service
 from serving.settings import ServingSettings
 from serving.tables import WorklistItem
+from serving.worklist.policy import Tier
 from serving.worklist.refresh import RefreshSummary, refresh_worklist
 
 AS_OF = dt.date(2025, 12, 15)
@@ -243,6 +245,52 @@ def test_worklist_bad_input_is_422_naming_the_field(
         assert field in [f["field"] for f in body["fields"]]
     else:
         assert "cursor" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("role", "params"),
+    [
+        ("admin", {}),
+        ("admin", {"limit": 7, "cursor": "RUN:5"}),
+        ("admin", {"tier": "medium", "segment": "smb"}),
+        ("admin", {"currency": "EUR", "min_amount": "1000.50", "limit": 3}),
+        ("credit_analyst", {"collector": "COL-03"}),
+        ("collector", {"limit": 500}),
+        ("admin", {"cursor": "RUN:999999"}),
+    ],
+)
+def test_worklist_json_equals_the_schema_built_page(
+    served: Served, role: str, params: dict[str, Any]
+) -> None:
+    """The served JSON (built straight from the rows) is the response model's page, field for field."""
+    from serving.worklist.schemas import WorklistPage
+    from serving.worklist.service import WorklistFilters, worklist_page
+
+    run = str(served.summary.run_id)
+    params = {k: v.replace("RUN", run) if k == "cursor" else v for k, v in params.items()}
+    response = served.get("/v1/worklist", role=role, params=params)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    me = served.get("/v1/me", role=role).json()
+    user = Principal(me["user_id"], me["name"], Role(me["role"]), me["collector_id"])
+    min_amount = params.get("min_amount")
+    expected = worklist_page(
+        served.engine,
+        user=user,
+        filters=WorklistFilters(
+            collector=params.get("collector"),
+            tier=Tier(params["tier"]) if "tier" in params else None,
+            segment=params.get("segment"),
+            currency=params.get("currency"),
+            min_amount=Decimal(min_amount) if min_amount else None,
+        ),
+        limit=int(params.get("limit", 50)),
+        cursor=params.get("cursor"),
+        base_currency=served.settings.base_currency,
+    )
+    assert response.json() == json.loads(expected.model_dump_json())
+    assert WorklistPage.model_validate_json(response.content) == expected
+    if "cursor" not in params:
+        assert expected.items
 
 
 @pytest.mark.parametrize("role", ["data_scientist"])
@@ -510,6 +558,85 @@ def test_schemathesis_no_server_errors_no_schema_breaks(served: Served) -> None:
     assert len(statuses) >= 40 and 200 in statuses and 422 in statuses
 
 
+def test_states_from_the_lean_book_equal_those_from_the_whole_book(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh reads only the invoices promises and plans cover; the states are those the whole
+    book gives, with a promise on all of a customer's invoices and a plan on named ones added."""
+    from sqlalchemy import func
+
+    from arrisk.collections.book import read_book
+    from serving.worklist import states
+
+    with served.engine.connect() as conn:
+        ids = (
+            conn.execute(
+                select(WorklistItem.customer_id)
+                .where(WorklistItem.state == "none")
+                .order_by(WorklistItem.rank)
+            )
+            .scalars()
+            .all()
+        )
+        # a customer who paid at least 100 on invoices issued by 2025-10-01 within the promise's window
+        payers = (
+            conn.execute(
+                select(t.Invoice.customer_id)
+                .join(t.Allocation, t.Allocation.invoice_id == t.Invoice.invoice_id)
+                .where(
+                    t.Invoice.issue_date <= dt.date(2025, 10, 1),
+                    t.Allocation.applied_at.between(dt.date(2025, 10, 1), dt.date(2025, 10, 15)),
+                    t.Invoice.customer_id.in_(ids),
+                )
+                .group_by(t.Invoice.customer_id)
+                .having(func.sum(t.Allocation.amount) >= 100)
+            )
+            .scalars()
+            .all()
+        )
+        first = payers[0]
+        second = next(c for c in reversed(ids) if c != first)
+        invoice = (
+            conn.execute(
+                select(t.Invoice.invoice_id).where(
+                    t.Invoice.customer_id == second, t.Invoice.issue_date <= AS_OF
+                )
+            )
+            .scalars()
+            .first()
+        )
+    # kept only by counting the allocations to the customer's invoices (the promise names none)
+    promise = {"amount": "100.00", "promised_date": "2025-10-10", "created_at": "2025-10-01"}
+    assert served.post(f"/v1/customers/{first}/promises", json=promise).status_code == 201
+    plan = {
+        "invoice_ids": [invoice],
+        "created_at": "2025-12-01",
+        "installments": [
+            {"due_date": "2025-12-20", "amount": "10.00"},
+            {"due_date": "2026-01-20", "amount": "5.00"},
+        ],
+    }
+    assert served.post(f"/v1/customers/{second}/payment-plans", json=plan).status_code == 201
+    customers = pd.Index(ids, name="customer_id")
+    policy = served.app.state.policies.worklist
+    lean = states.customer_states(served.engine, AS_OF, customers, policy)
+    monkeypatch.setattr(states, "state_book", lambda engine, as_of: read_book(engine, as_of=as_of))
+    whole = states.customer_states(served.engine, AS_OF, customers, policy)
+    pd.testing.assert_series_equal(lean, whole)
+    assert lean[first] == "none" and lean[second] == "payment_plan"
+    from arrisk.collections.plans import plan_states
+    from arrisk.collections.promises import promise_states
+
+    monkeypatch.undo()
+    small, full = states.state_book(served.engine, AS_OF), read_book(served.engine, as_of=AS_OF)
+    for judge, key in ((promise_states, "promise_id"), (plan_states, "plan_id")):
+        a, b = (judge(book, AS_OF).sort_values(key).reset_index(drop=True) for book in (small, full))
+        pd.testing.assert_frame_equal(a, b)
+    judged = promise_states(small, AS_OF)
+    mine = judged.loc[(judged["customer_id"] == first) & (judged["created_at"] == "2025-10-01")]
+    assert mine["state"].tolist() == ["kept"] and len(small.invoices) < len(full.invoices) / 10
+
+
 # ------------------------------------------------------------------ CLI (last: it adds a worklist run)
 def test_cli_users_create_prints_a_working_token(served: Served) -> None:
     from typer.testing import CliRunner
@@ -532,8 +659,12 @@ def test_cli_score_writes_a_new_worklist_run(served: Served) -> None:
 
     from arrisk.cli import app
 
+    stale = served.get("/v1/worklist", params={"limit": 1}).json()["next_cursor"]
     result = CliRunner().invoke(app, ["score", "--as-of", "2025-12-20"])
     assert result.exit_code == 0, result.output
     assert "rows/s" in result.output
     page = served.get("/v1/worklist", params={"limit": 1}).json()
     assert page["as_of"] == "2025-12-20" and page["run_id"] > served.summary.run_id
+    # a cursor of the previous run is refused (409), not silently continued in the new ranking
+    refused = served.get("/v1/worklist", params={"limit": 1, "cursor": stale})
+    assert refused.status_code == 409 and "start again" in refused.json()["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,25 +12,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import JSON, Connection, Date, Engine, delete, insert, select, update
 
 from serving.tables import ExplanationCache, WorklistInvoice, WorklistItem, WorklistRun
 
 CHUNK = 5_000
 
 
-def _dates(values: pd.Series) -> list[dt.date | None]:
-    return [None if pd.isna(v) else v.date() for v in pd.to_datetime(values)]
+def _dates(values: pd.Series) -> np.ndarray:
+    """Days (``datetime64[D]``, NaT for none): ``date`` objects or ISO text are made from it per store."""
+    return pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+
+
+def _iso_dates(days: np.ndarray) -> list[str | None]:
+    """Days as the ISO text SQLAlchemy stores in SQLite (vectorised: a million in well under a second)."""
+    text = np.datetime_as_string(days, unit="D")
+    return [None if s == "NaT" else s for s in text.tolist()]
 
 
 def _floats(values: pd.Series, places: int | None = None) -> list[float | None]:
     arr = values.to_numpy(dtype="float64")
     if places is not None:
         arr = np.round(arr, places)
-    return [None if np.isnan(v) else float(v) for v in arr]
+    out = arr.astype(object)  # Python floats, converted in C
+    out[np.isnan(arr)] = None
+    return out.tolist()
 
 
-def item_rows(run_id: int, items: pd.DataFrame) -> list[dict[str, Any]]:
+def item_columns(run_id: int, items: pd.DataFrame) -> dict[str, Any]:
     comps = items[["c_late", "c_default", "c_aging", "state_multiplier"]].round(2)
     components = [
         {"expected_late": a, "expected_default_loss": b, "aging": c, "state_multiplier": d}
@@ -59,10 +69,14 @@ def item_rows(run_id: int, items: pd.DataFrame) -> list[dict[str, Any]]:
         "predicted_payment_date": _dates(items["predicted_payment_date"]),
         "next_action": items["next_action"].tolist(),
     }
-    return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
+    return cols
 
 
-def invoice_rows(run_id: int, inv: pd.DataFrame) -> list[dict[str, Any]]:
+def item_rows(run_id: int, items: pd.DataFrame) -> list[dict[str, Any]]:
+    return _rows(item_columns(run_id, items))
+
+
+def invoice_columns(run_id: int, inv: pd.DataFrame) -> dict[str, Any]:
     cols = {
         "run_id": [run_id] * len(inv),
         "invoice_id": inv["invoice_id"].astype(str).tolist(),
@@ -76,12 +90,47 @@ def invoice_rows(run_id: int, inv: pd.DataFrame) -> list[dict[str, Any]]:
         "days_late_p90": _floats(inv["days_late_p90"], 2),
         "predicted_payment_date": _dates(inv["predicted_payment_date"]),
     }
-    return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
+    return cols
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def invoice_rows(run_id: int, inv: pd.DataFrame) -> list[dict[str, Any]]:
+    return _rows(invoice_columns(run_id, inv))
+
+
+def _rows(cols: dict[str, Any]) -> list[dict[str, Any]]:
+    """Row dicts of Python values (``date`` objects for the day columns, None for NaT)."""
+    values = [v.astype(object).tolist() if isinstance(v, np.ndarray) else v for v in cols.values()]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
+
+
+def _insert_columns(conn: Connection, table: Any, cols: dict[str, Any]) -> None:
+    """Insert the rows given column by column, in chunks. On SQLite straight through the driver's
+    executemany: the values SQLAlchemy's insert would store (ISO date text, JSON text, REAL amounts),
+    converted a column at a time, several times faster for the million rows of a large run. Other
+    databases take SQLAlchemy's insert."""
+    if not cols or not len(next(iter(cols.values()))):
+        return
+    if conn.dialect.name != "sqlite":
+        for chunk in _chunks(_rows(cols)):
+            conn.execute(insert(table), chunk)
+        return
+    stored = dict(cols)
+    for name, column in table.__table__.columns.items():
+        if name not in stored:
+            continue
+        if isinstance(column.type, Date):
+            stored[name] = _iso_dates(stored[name])
+        elif isinstance(column.type, JSON):
+            stored[name] = [None if v is None else json.dumps(v) for v in stored[name]]
+    names = list(stored)
+    sql = f"INSERT INTO {table.__tablename__} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    for chunk in _chunks(list(zip(*stored.values(), strict=True))):
+        conn.exec_driver_sql(sql, chunk)
 
 
 def write_run(
@@ -115,10 +164,8 @@ def write_run(
                 seconds=0.0,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
-        for chunk in _chunks(item_rows(run_id, items)):
-            conn.execute(insert(WorklistItem), chunk)
-        for chunk in _chunks(invoice_rows(run_id, invoices)):
-            conn.execute(insert(WorklistInvoice), chunk)
+        _insert_columns(conn, WorklistItem, item_columns(run_id, items))
+        _insert_columns(conn, WorklistInvoice, invoice_columns(run_id, invoices))
         old = (
             conn.execute(
                 select(WorklistRun.run_id).order_by(WorklistRun.run_id.desc()).offset(max(keep_runs, 1))

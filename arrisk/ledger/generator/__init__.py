@@ -32,6 +32,7 @@ def generate_book(
     seed: int,
     start: date = ...,
     base_currency: str = ...,
+    invoice_rate: float = ...,
     return_truth: Literal[False] = ...,
 ) -> LedgerFrames: ...
 @overload
@@ -42,6 +43,7 @@ def generate_book(
     seed: int,
     start: date = ...,
     base_currency: str = ...,
+    invoice_rate: float = ...,
     return_truth: Literal[True],
 ) -> tuple[LedgerFrames, pd.DataFrame]: ...
 def generate_book(
@@ -51,22 +53,35 @@ def generate_book(
     seed: int,
     start: date = date(2025, 1, 1),
     base_currency: str = "EUR",
+    invoice_rate: float = 1.0,
     return_truth: bool = False,
 ) -> LedgerFrames | tuple[LedgerFrames, pd.DataFrame]:
     """A book in memory, identical to what ``write_book`` writes for the same arguments.
 
+    ``invoice_rate`` scales every customer's invoices per month (1 = the default volumes).
     With ``return_truth`` also a frame of customer_id, behaviour, default_date and batch_payer.
     """
     import pyarrow as pa
 
     from arrisk.ledger.generator.fx import fx_rates_table
 
-    span = check_request(n_customers=n_customers, months=months, start=start, base_currency=base_currency)
+    span = check_request(
+        n_customers=n_customers,
+        months=months,
+        start=start,
+        base_currency=base_currency,
+        invoice_rate=invoice_rate,
+    )
     parts: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     parts["fx_rates"].append(fx_rates_table(seed, span, base_currency=base_currency))
     truths = []
     for chunk in iter_chunks(
-        n_customers=n_customers, months=months, seed=seed, start=start, chunk_customers=CHUNK_CUSTOMERS
+        n_customers=n_customers,
+        months=months,
+        seed=seed,
+        start=start,
+        chunk_customers=CHUNK_CUSTOMERS,
+        invoice_rate=invoice_rate,
     ):
         for name, table in chunk.tables.items():
             parts[name].append(conform(name, table))

@@ -44,6 +44,9 @@ from arrisk.ledger.generator.sinks import FORMATS, BookSink
 from arrisk.ledger.generator.timeline import NEVER, Span
 
 CHUNK_CUSTOMERS = 100_000
+# ``invoice_rate`` scales every customer's invoices per month (1 = the catalogue's volumes); the open
+# backlog grows with it: about 2 open invoices per customer at 1, about 10 at 5 (measured, 12 months).
+MAX_INVOICE_RATE = 50.0
 COUNTED = ("customers", "invoices", "payments", "disputes", "credit_notes", "promises", "write_offs")
 
 
@@ -54,7 +57,13 @@ class Chunk:
 
 
 def check_request(
-    *, n_customers: int, months: int, start: date, fmt: str = "parquet", base_currency: str = "EUR"
+    *,
+    n_customers: int,
+    months: int,
+    start: date,
+    fmt: str = "parquet",
+    base_currency: str = "EUR",
+    invoice_rate: float = 1.0,
 ) -> Span:
     """The book's span; raises ValidationError naming the first argument that cannot work."""
     if fmt not in FORMATS:
@@ -65,25 +74,37 @@ def check_request(
         raise ValidationError(f"n_customers {n_customers} must be at least 1")
     if not 1 <= months <= 120:
         raise ValidationError(f"months {months} must be between 1 and 120")
+    if not 0 < invoice_rate <= MAX_INVOICE_RATE:
+        raise ValidationError(f"invoice_rate {invoice_rate} must be above 0 and at most {MAX_INVOICE_RATE:g}")
     return Span(start=start, months=months)
 
 
 def iter_chunks(
-    *, n_customers: int, months: int, seed: int, start: date, chunk_customers: int = CHUNK_CUSTOMERS
+    *,
+    n_customers: int,
+    months: int,
+    seed: int,
+    start: date,
+    chunk_customers: int = CHUNK_CUSTOMERS,
+    invoice_rate: float = 1.0,
 ) -> Iterator[Chunk]:
     """The book's chunks in order; ordinals (ids) continue from one chunk to the next."""
-    span = check_request(n_customers=n_customers, months=months, start=start)
+    span = check_request(n_customers=n_customers, months=months, start=start, invoice_rate=invoice_rate)
     first = dict.fromkeys(COUNTED, 1)
     for number, offset in enumerate(range(0, n_customers, chunk_customers)):
         rng = np.random.default_rng([seed, number + 1])
-        chunk = build_chunk(rng, min(chunk_customers, n_customers - offset), span, first)
+        chunk = build_chunk(
+            rng, min(chunk_customers, n_customers - offset), span, first, invoice_rate=invoice_rate
+        )
         for name in COUNTED:
             first[name] += len(chunk.tables[name])
         yield chunk
 
 
-def build_chunk(rng: np.random.Generator, n: int, span: Span, first: dict[str, int]) -> Chunk:
-    cust = draw_customers(rng, n, span)
+def build_chunk(
+    rng: np.random.Generator, n: int, span: Span, first: dict[str, int], *, invoice_rate: float = 1.0
+) -> Chunk:
+    cust = draw_customers(rng, n, span, invoice_rate=invoice_rate)
     customers = customers_table(cust, span, first_ordinal=first["customers"])
     inv = issue_invoices(rng, cust, span)
     invoices = invoices_table(
@@ -188,20 +209,31 @@ def write_book(
     fmt: str = "parquet",
     chunk_customers: int = CHUNK_CUSTOMERS,
     on_chunk: Callable[[int], None] | None = None,
+    invoice_rate: float = 1.0,
 ) -> dict[str, int]:
     """Stream a book to ``folder`` (one file per table) chunk by chunk; returns rows written per table.
 
     ``on_chunk`` is told how many customers each finished chunk held (for progress bars).
     """
     span = check_request(
-        n_customers=n_customers, months=months, start=start, fmt=fmt, base_currency=base_currency
+        n_customers=n_customers,
+        months=months,
+        start=start,
+        fmt=fmt,
+        base_currency=base_currency,
+        invoice_rate=invoice_rate,
     )
     fx = fx_rates_table(seed, span, base_currency=base_currency)
     sink = BookSink(folder, fmt)
     try:
         sink.write({"fx_rates": fx})
         chunks = iter_chunks(
-            n_customers=n_customers, months=months, seed=seed, start=start, chunk_customers=chunk_customers
+            n_customers=n_customers,
+            months=months,
+            seed=seed,
+            start=start,
+            chunk_customers=chunk_customers,
+            invoice_rate=invoice_rate,
         )
         for chunk in chunks:
             sink.write(chunk.tables)

@@ -28,6 +28,14 @@ def generate(
     base_currency: Annotated[
         str, typer.Option("--base-currency", help="Currency the FX rates convert to.")
     ] = "EUR",
+    invoice_rate: Annotated[
+        float,
+        typer.Option(
+            "--invoice-rate",
+            help="Scale every customer's invoices per month (1 = default volumes; 5 gives about "
+            "10 open invoices per customer).",
+        ),
+    ] = 1.0,
 ) -> None:
     """Generate a synthetic B2B accounts-receivable book in the interchange format.
 
@@ -46,7 +54,14 @@ def generate(
     except ValueError as err:
         raise ValidationError(f"--start {start!r} is not a date (expected YYYY-MM-DD)") from err
     base_currency = base_currency.upper()
-    check_request(n_customers=customers, months=months, start=first_day, fmt=fmt, base_currency=base_currency)
+    check_request(
+        n_customers=customers,
+        months=months,
+        start=first_day,
+        fmt=fmt,
+        base_currency=base_currency,
+        invoice_rate=invoice_rate,
+    )
     console = Console(stderr=True)
     columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TextColumn("customers"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
@@ -59,6 +74,7 @@ def generate(
             start=first_day,
             base_currency=base_currency,
             fmt=fmt,
+            invoice_rate=invoice_rate,
             on_chunk=lambda done: progress.advance(task, done),
         )
     table = Table("table", "rows", title=f"written to {out}")

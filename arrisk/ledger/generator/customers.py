@@ -44,7 +44,10 @@ class CustomerDraw:
         return len(self.behaviour)
 
 
-def draw_customers(rng: np.random.Generator, n: int, span: Span) -> CustomerDraw:
+def draw_customers(
+    rng: np.random.Generator, n: int, span: Span, *, invoice_rate: float = 1.0
+) -> CustomerDraw:
+    """``invoice_rate`` scales invoices per month (and so credit limits); it draws no random numbers."""
     behaviour = rng.choice(len(cat.BEHAVIOUR_MIX), size=n, p=cat.BEHAVIOUR_MIX).astype(np.int8)
     country = rng.choice(len(cat.COUNTRY_MIX), size=n, p=cat.COUNTRY_MIX).astype(np.int8)
     currency = cat.COUNTRY_CURRENCY[country].astype(np.int8)
@@ -71,7 +74,7 @@ def draw_customers(rng: np.random.Generator, n: int, span: Span) -> CustomerDraw
         currency=currency,
         segment=segment,
         terms=cat.TERMS[terms_pick].astype(np.int16),
-        invoices_per_month=cat.INVOICES_PER_MONTH[segment] * activity,
+        invoices_per_month=cat.INVOICES_PER_MONTH[segment] * activity * invoice_rate,
         median_cents=np.round(median_eur / cat.FX_START[currency] * 100),
         created_day=created,
         stop_day=stop_day,
