@@ -198,7 +198,9 @@ class RiskModel:
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """Raw booster margin (log-odds scale, before calibration)."""
         self._check_fitted()
-        return np.asarray(self.booster_.predict(self._matrix(X), raw_score=True), dtype="float64")
+        matrix = self._matrix(X)
+        raw = self.booster_.predict(matrix, raw_score=True, num_threads=batch_threads(len(X)))
+        return np.asarray(raw, dtype="float64")
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the bad outcome, one value per row."""
@@ -208,7 +210,7 @@ class RiskModel:
     def explain(self, X: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         """SHAP contributions per feature (raw-margin scale) and the base value; they sum to the margin."""
         self._check_fitted()
-        contrib = self.booster_.predict(self._matrix(X), pred_contrib=True)
+        contrib = self.booster_.predict(self._matrix(X), pred_contrib=True, num_threads=batch_threads(len(X)))
         frame = pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=X.index)  # type: ignore[call-overload]
         return frame, float(contrib[0, -1]) if len(contrib) else 0.0  # type: ignore[call-overload]
 
@@ -222,6 +224,16 @@ class RiskModel:
     def __repr__(self) -> str:
         fitted = f", trees={self.best_iteration_}" if hasattr(self, "booster_") else ""
         return f"RiskModel(name={self.name!r}, calibration={self.calibration!r}{fitted})"
+
+
+# Below this many rows one thread answers sooner than waking a pool (a request's few rows);
+# batch scoring and explanations (the worklist refresh) use every core.
+BATCH_ROWS = 2_000
+
+
+def batch_threads(n_rows: int) -> int:
+    """LightGBM ``num_threads`` for predicting ``n_rows`` rows: 1 for small batches, 0 (all cores) else."""
+    return 1 if n_rows < BATCH_ROWS else 0
 
 
 def _labels(y: pd.Series | np.ndarray, what: str) -> np.ndarray:
