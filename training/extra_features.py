@@ -11,12 +11,16 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from arrisk.ledger.frames import LedgerFrames
 from features.asof import DAY, AsOfBook, clip_book, to_timestamp
 
 OPEN_TOLERANCE = 0.005  # half a cent: an invoice with less open is settled
 HALF_LIFE_DAYS = 90.0
+SHRINK_INVOICES = 3.0  # pseudo-invoices at the book-wide rate behind every customer share and level
+MIN_SPREAD_DAYS = 1.0  # days are whole: the payment-time model's noise is never taken below a day
+MIN_SETTLED_FOR_MODEL = 30  # settled invoices in the book before the payment-time model is fitted
 
 
 def month_ends(as_of: date | pd.Timestamp | str, months: int) -> list[pd.Timestamp]:
@@ -135,8 +139,42 @@ def _trajectory(
     if len(states) > 3:
         out["acct_util_change_3m"] = out["acct_util_m0"] - out["acct_util_m3"]
     out["acct_util_max"] = np.nanmax(np.column_stack(balances[:-1]), axis=1) / limit
+    out.update(_trajectory_summary(out, balances, limit, len(states)))
     frame = pd.DataFrame(out, index=ids).astype("float64")
     return frame.reset_index(names="customer_id")
+
+
+def _trajectory_summary(
+    out: dict[str, np.ndarray], balances: list[np.ndarray], limit: np.ndarray, months: int
+) -> dict[str, np.ndarray]:
+    """Shape of the month-end trajectory: level, spread and trend of utilisation; months paid in full,
+    months with nothing owed and nothing invoiced; cash of each month against the previous month's
+    new invoices (the statement it pays)."""
+    bal = np.column_stack(balances[:months])  # month 0 (latest) ... months-1
+    util = bal / limit[:, None]
+    paid = np.column_stack([out[f"acct_paid_m{j}"] for j in range(months)])
+    invoiced = np.column_stack([out[f"acct_invoiced_m{j}"] for j in range(months)])
+    previous = np.column_stack(balances[1 : months + 1])  # balance at the month end before month j
+    age = np.arange(months, dtype="float64")[::-1]  # oldest month first on the time axis
+    centred = age - age.mean()
+    slope = (bal * centred[None, :]).sum(axis=1) / (float((centred**2).sum()) or 1.0)
+    paid_full = (previous > OPEN_TOLERANCE) & (paid >= previous)
+    summary = {
+        "acct_util_mean": util.mean(axis=1),
+        "acct_util_std": util.std(axis=1),
+        "acct_balance_trend": slope / limit,
+        "acct_balance_mean": bal.mean(axis=1),
+        "acct_paid_mean": paid.mean(axis=1),
+        "acct_invoiced_mean": invoiced.mean(axis=1),
+        "acct_paid_to_limit": paid.sum(axis=1) / limit,
+        "acct_headroom": limit - bal[:, 0],
+        "acct_months_zero_balance": (bal <= OPEN_TOLERANCE).sum(axis=1).astype("float64"),
+        "acct_months_paid_full": paid_full.sum(axis=1).astype("float64"),
+        "acct_months_idle": ((invoiced <= 0) & (bal <= OPEN_TOLERANCE)).sum(axis=1).astype("float64"),
+    }
+    for j in range(months - 1):
+        summary[f"acct_paid_vs_invoiced_m{j}"] = _ratio(paid[:, j], invoiced[:, j + 1])
+    return summary
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -217,3 +255,173 @@ def _history_by_customer(paid: pd.DataFrame, as_of: pd.Timestamp, n: int, half_l
         }
     )  # fmt: skip
     return out.astype("float64")
+
+
+def invoice_behaviour_features(
+    frames: LedgerFrames,
+    as_of: date | pd.Timestamp | str,
+    *,
+    channel: pd.Series | None = None,
+    shrink: float = SHRINK_INVOICES,
+) -> pd.DataFrame:
+    """How each open invoice's customer has paid, from facts up to ``as_of``, one row per open invoice.
+
+    ``channel`` (indexed by invoice id, values 0/1, e.g. paperless billing) is an invoice attribute
+    known when the invoice is issued; without it every invoice counts as channel 0. Columns:
+
+    - late shares shrunk toward the book's late share (``shrink`` pseudo-invoices): of all settled
+      invoices, of the undisputed ones, of the last 5 settled, and counting open overdue invoices as
+      late (they are, whatever happens next);
+    - days to settle: mean of the last 5, of the undisputed ones, of those in this invoice's channel,
+      spread, and the z-score of this invoice's terms against the customer's days to settle;
+    - a pooled payment-time model fitted on every settled invoice of the book: days to settle =
+      customer level + a * disputed + b * channel + noise (customer-demeaned least squares). It gives
+      this invoice's expected days to settle and its probability of settling after due, mixing the
+      disputed and undisputed cases by the customer's (shrunk) dispute rate, since whether this
+      invoice will be disputed is not known at issue;
+    - the age of the customer's oldest open invoice.
+    """
+    book = clip_book(frames, as_of)
+    inv = book.invoices
+    n_inv, n = len(inv), len(book.customer_ids)
+    ch = np.zeros(n_inv)
+    if channel is not None:
+        ch = channel.reindex(book.invoice_ids).fillna(0.0).to_numpy(dtype="float64")
+    disputed = np.zeros(n_inv, dtype=bool)
+    disputed[book.disputes["inv"][book.disputes["inv"] >= 0].to_numpy()] = True
+    paid = settlements(book)
+    codes_ = paid.index.to_numpy()
+    paid = paid.assign(
+        late=(paid["days_late"] > 0).astype("float64"),
+        disputed=disputed[codes_].astype("float64"),
+        channel=ch[codes_],
+        terms=(paid["due_date"] - paid["issue_date"]).dt.days.astype("float64"),
+    )
+    is_open = open_amounts(book) > OPEN_TOLERANCE
+    cust = inv["cust"].to_numpy()
+    prior = float(paid["late"].mean()) if len(paid) else 0.5
+    per_cust = _behaviour_by_customer(paid, n, prior, shrink)
+    overdue = is_open & (inv["due_date"] < book.as_of).to_numpy()
+    n_overdue = np.bincount(cust, weights=overdue, minlength=n)
+    n_paid = per_cust["n"].to_numpy()
+    late_paid = per_cust["late_sum"].to_numpy()
+    per_cust["hist_late_or_overdue_share"] = (late_paid + n_overdue + shrink * prior) / (
+        n_paid + n_overdue + shrink
+    )
+    age = (book.as_of - inv["issue_date"]).dt.days.to_numpy().astype("float64")
+    oldest = np.zeros(n)
+    np.maximum.at(oldest, cust[is_open], age[is_open])
+    per_cust["hist_oldest_open_age"] = oldest
+    rows = per_cust.iloc[cust[is_open]].reset_index(drop=True)
+    terms = (inv["due_date"] - inv["issue_date"]).dt.days.to_numpy().astype("float64")[is_open]
+    own_channel = ch[is_open]
+    same = _same_channel(paid, n)
+    rows["hist_dts_mean_same_channel"] = np.where(
+        own_channel > 0, same[1][cust[is_open]], same[0][cust[is_open]]
+    )
+    rows["hist_terms_z"] = (terms - rows["hist_dts_mean"].to_numpy()) / (
+        rows["hist_dts_std"].to_numpy() + 3.0
+    )
+    model = _payment_time_model(paid, n, shrink)
+    expected = model["level"][cust[is_open]] + model["b"] * own_channel
+    spread = model["sigma"] * np.sqrt(1.0 + 1.0 / (n_paid[cust[is_open]] + shrink))
+    rate = rows["hist_dispute_rate"].to_numpy()
+    # late means settled after due: days to settle > terms (whole days, so the boundary is terms + 0.5)
+    undisputed_late = ndtr((expected - terms - 0.5) / spread)
+    disputed_late = ndtr((expected + model["a"] - terms - 0.5) / spread)
+    rows["hist_expected_days_to_settle"] = expected + rate * model["a"]
+    rows["hist_model_prob_late"] = (1 - rate) * undisputed_late + rate * disputed_late
+    rows = rows.drop(columns=["n", "late_sum", "hist_dts_mean"])
+    rows.insert(0, "invoice_id", np.asarray(book.invoice_ids[is_open], dtype=object))
+    return rows.astype({c: "float64" for c in rows.columns if c != "invoice_id"})
+
+
+def _behaviour_by_customer(paid: pd.DataFrame, n: int, prior: float, shrink: float) -> pd.DataFrame:
+    cust = paid["cust"].to_numpy()
+    late, dts, disputed = (
+        paid["late"].to_numpy(),
+        paid["days_to_settle"].to_numpy(),
+        paid["disputed"].to_numpy(),
+    )
+    count = np.bincount(cust, minlength=n).astype("float64")
+    late_sum = np.bincount(cust, weights=late, minlength=n)
+    undisputed = disputed == 0
+    n_und = np.bincount(cust[undisputed], minlength=n).astype("float64")
+    last5 = paid.groupby("cust").tail(5)  # settlements come sorted by customer and settlement day
+    n5 = np.bincount(last5["cust"], minlength=n).astype("float64")
+    dispute_prior = float(disputed.mean()) if len(disputed) else 0.0
+    dts_sum = np.bincount(cust, weights=dts, minlength=n)
+    dts_sq = np.bincount(cust, weights=dts**2, minlength=n)
+    mean = _ratio(dts_sum, count)
+    return pd.DataFrame(
+        {
+            "n": count,
+            "late_sum": late_sum,
+            "hist_dts_mean": mean,
+            "hist_late_share_shrunk": (late_sum + shrink * prior) / (count + shrink),
+            "hist_late_share_undisputed": (
+                np.bincount(cust[undisputed], weights=late[undisputed], minlength=n) + shrink * prior
+            )
+            / (n_und + shrink),
+            "hist_late_share_last5": _ratio(
+                np.bincount(last5["cust"], weights=last5["late"], minlength=n), n5
+            ),
+            "hist_dts_last5_mean": _ratio(
+                np.bincount(last5["cust"], weights=last5["days_to_settle"], minlength=n), n5
+            ),
+            "hist_dts_mean_undisputed": _ratio(
+                np.bincount(cust[undisputed], weights=dts[undisputed], minlength=n), n_und
+            ),
+            "hist_dts_std": np.where(
+                count > 1, np.sqrt(np.clip(_ratio(dts_sq, count) - mean**2, 0, None)), np.nan
+            ),
+            "hist_dispute_rate": (np.bincount(cust, weights=disputed, minlength=n) + shrink * dispute_prior)
+            / (count + shrink),
+        }
+    )
+
+
+def _same_channel(paid: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean days to settle of each customer's settled invoices in channel 0 and in channel 1."""
+    out = []
+    for value in (0.0, 1.0):
+        part = paid[paid["channel"] == value]
+        cust = part["cust"].to_numpy()
+        out.append(
+            _ratio(
+                np.bincount(cust, weights=part["days_to_settle"].to_numpy(), minlength=n),
+                np.bincount(cust, minlength=n).astype("float64"),
+            )
+        )
+    return out[0], out[1]
+
+
+def _payment_time_model(paid: pd.DataFrame, n: int, shrink: float) -> dict:
+    """Days to settle = customer level + a * disputed + b * channel, fitted on the customer-demeaned
+    settled invoices of the book; levels shrunk toward the book's mean by ``shrink`` invoices."""
+    cust = paid["cust"].to_numpy()
+    dts = paid["days_to_settle"].to_numpy()
+    X = paid[["disputed", "channel"]].to_numpy()
+    count = np.bincount(cust, minlength=n).astype("float64")
+    if len(paid) < MIN_SETTLED_FOR_MODEL:
+        overall = float(dts.mean()) if len(dts) else np.nan
+        return {"a": 0.0, "b": 0.0, "sigma": np.nan, "level": np.full(n, overall)}
+
+    def demeaned(values: np.ndarray) -> np.ndarray:
+        means = np.bincount(cust, weights=values, minlength=n) / np.maximum(count, 1)
+        return values - means[cust]
+
+    Xd = np.column_stack([demeaned(X[:, 0]), demeaned(X[:, 1])])
+    yd = demeaned(dts)
+    coef = np.linalg.lstsq(Xd, yd, rcond=None)[0]
+    resid = yd - Xd @ coef
+    dof = max(len(dts) - int((count > 0).sum()) - 2, 1)
+    adjusted = dts - X @ coef
+    overall = float(adjusted.mean())
+    level = (np.bincount(cust, weights=adjusted, minlength=n) + shrink * overall) / (count + shrink)
+    return {
+        "a": float(coef[0]),
+        "b": float(coef[1]),
+        "sigma": max(float(np.sqrt((resid**2).sum() / dof)), MIN_SPREAD_DAYS),
+        "level": level,
+    }
