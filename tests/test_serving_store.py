@@ -134,3 +134,45 @@ def test_worklist_run_rows_read_back_as_written(engine: Engine, tmp_path: Path) 
         want = {tuple(r.values())[1]: r for r in expected}
         assert got == want
     assert want["I2"]["predicted_payment_date"] is None and want["I1"]["due_date"] == dt.date(2025, 11, 1)
+
+
+def test_served_scores_and_the_worklist_run_commit_together(engine: Engine, tmp_path: Path) -> None:
+    """The refresh records what it served inside the snapshot's transaction: a failure there leaves
+    neither the run nor any score; success leaves both."""
+    from serving.tables import WorklistRun
+    from serving.worklist import writer
+    from training.monitoring.scores import served_scores, write_served_scores
+
+    items, invoices = _run_frames()
+    snapshot = SimpleNamespace(customers=pd.DataFrame({"customer_id": ["C1"]}), version="v-test")
+    scores = pd.DataFrame({"entity_id": ["C1", "C2", "C3"], "probability": [0.1, 0.5, 0.9]})
+
+    def record(conn, fail: bool) -> None:  # type: ignore[no-untyped-def]
+        write_served_scores(
+            conn,
+            model_name="default_risk",
+            model_version=3,
+            as_of="2025-12-15",
+            entity="customer",
+            frame=scores,
+        )
+        if fail:
+            raise RuntimeError("disk full")
+
+    def run(fail: bool) -> int:
+        return writer.write_run(
+            engine, as_of=dt.date(2025, 12, 15), items=items, invoices=invoices, snapshot=snapshot, models={},
+            policy_version="p", features_dir=tmp_path, keep_runs=2, started=0.0,
+            also=lambda conn: record(conn, fail),
+        )  # fmt: skip
+
+    with pytest.raises(RuntimeError):
+        run(fail=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(WorklistRun)).first() is None
+    assert served_scores(engine).empty
+    run(fail=False)
+    stored = served_scores(engine)
+    assert sorted(stored["entity_id"]) == ["C1", "C2", "C3"]
+    assert stored.set_index("entity_id")["probability"].to_dict() == {"C1": 0.1, "C2": 0.5, "C3": 0.9}
+    assert (pd.to_datetime(stored["as_of"]) == pd.Timestamp("2025-12-15")).all()

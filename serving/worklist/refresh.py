@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from arrisk.errors import UnavailableError
 from serving.worklist import states, writer
@@ -168,21 +168,21 @@ def _explain_reasons(
 
 
 def _record_scores(
-    engine: Engine, served: dict[str, Any], day: dt.date, p_default: pd.Series, inv: pd.DataFrame
+    conn: Connection, served: dict[str, Any], day: dt.date, p_default: pd.Series, inv: pd.DataFrame
 ) -> None:
     """Keep what was served, per model version, so outcome monitoring can judge it once labels mature."""
-    from training.monitoring.scores import record_served_scores
+    from training.monitoring.scores import write_served_scores
 
-    record_served_scores(
-        engine,
+    write_served_scores(
+        conn,
         model_name="default_risk",
         model_version=served["default_risk"].version,
         as_of=day,
         entity="customer",
         frame=pd.DataFrame({"entity_id": p_default.index, "probability": p_default.to_numpy()}),
     )
-    record_served_scores(
-        engine,
+    write_served_scores(
+        conn,
         model_name="late_payment",
         model_version=served["late_payment"].version,
         as_of=day,
@@ -269,10 +269,9 @@ def refresh_worklist(
         features_dir=features_dir or settings.features_dir / "serving",
         keep_runs=keep_runs,
         started=started,
+        also=lambda conn: _record_scores(conn, served, day.date(), p_default, inv),
     )
-    stage("write")
-    _record_scores(engine, served, day.date(), p_default, inv)
-    stage("record scores")
+    stage("write and record scores")
     seconds = time.perf_counter() - started
     return RefreshSummary(
         run_id=run_id,

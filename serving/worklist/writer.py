@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Connection, Date, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from arrisk.store.bulk import insert_columns, rows_of
 from serving.tables import ExplanationCache, WorklistInvoice, WorklistItem, WorklistRun
-
-CHUNK = 5_000
 
 
 def _dates(values: pd.Series) -> np.ndarray:
     """Days (``datetime64[D]``, NaT for none): ``date`` objects or ISO text are made from it per store."""
     return pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
-
-
-def _iso_dates(days: np.ndarray) -> list[str | None]:
-    """Days as the ISO text SQLAlchemy stores in SQLite (vectorised: a million in well under a second)."""
-    text = np.datetime_as_string(days, unit="D")
-    return [None if s == "NaT" else s for s in text.tolist()]
 
 
 def _floats(values: pd.Series, places: int | None = None) -> list[float | None]:
@@ -73,7 +65,7 @@ def item_columns(run_id: int, items: pd.DataFrame) -> dict[str, Any]:
 
 
 def item_rows(run_id: int, items: pd.DataFrame) -> list[dict[str, Any]]:
-    return _rows(item_columns(run_id, items))
+    return rows_of(item_columns(run_id, items))
 
 
 def invoice_columns(run_id: int, inv: pd.DataFrame) -> dict[str, Any]:
@@ -94,43 +86,7 @@ def invoice_columns(run_id: int, inv: pd.DataFrame) -> dict[str, Any]:
 
 
 def invoice_rows(run_id: int, inv: pd.DataFrame) -> list[dict[str, Any]]:
-    return _rows(invoice_columns(run_id, inv))
-
-
-def _rows(cols: dict[str, Any]) -> list[dict[str, Any]]:
-    """Row dicts of Python values (``date`` objects for the day columns, None for NaT)."""
-    values = [v.astype(object).tolist() if isinstance(v, np.ndarray) else v for v in cols.values()]
-    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
-
-def _insert_columns(conn: Connection, table: Any, cols: dict[str, Any]) -> None:
-    """Insert the rows given column by column, in chunks. On SQLite straight through the driver's
-    executemany: the values SQLAlchemy's insert would store (ISO date text, JSON text, REAL amounts),
-    converted a column at a time, several times faster for the million rows of a large run. Other
-    databases take SQLAlchemy's insert."""
-    if not cols or not len(next(iter(cols.values()))):
-        return
-    if conn.dialect.name != "sqlite":
-        for chunk in _chunks(_rows(cols)):
-            conn.execute(insert(table), chunk)
-        return
-    stored = dict(cols)
-    for name, column in table.__table__.columns.items():
-        if name not in stored:
-            continue
-        if isinstance(column.type, Date):
-            stored[name] = _iso_dates(stored[name])
-        elif isinstance(column.type, JSON):
-            stored[name] = [None if v is None else json.dumps(v) for v in stored[name]]
-    names = list(stored)
-    sql = f"INSERT INTO {table.__tablename__} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    for chunk in _chunks(list(zip(*stored.values(), strict=True))):
-        conn.exec_driver_sql(sql, chunk)
+    return rows_of(invoice_columns(run_id, inv))
 
 
 def write_run(
@@ -145,8 +101,12 @@ def write_run(
     features_dir: Path,
     keep_runs: int,
     started: float,
+    also: Callable[[Connection], object] | None = None,
 ) -> int:
-    """Insert the run and its rows; drop the rows of runs older than the newest ``keep_runs``."""
+    """Insert the run and its rows; drop the rows of runs older than the newest ``keep_runs``.
+
+    ``also`` writes more in the same transaction (the refresh records the scores it served).
+    """
     features_dir.mkdir(parents=True, exist_ok=True)
     features_path = features_dir / f"customers_{as_of.isoformat()}_{uuid.uuid4().hex[:8]}.parquet"
     snapshot.customers.to_parquet(features_path, index=False)
@@ -164,8 +124,10 @@ def write_run(
                 seconds=0.0,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
-        _insert_columns(conn, WorklistItem, item_columns(run_id, items))
-        _insert_columns(conn, WorklistInvoice, invoice_columns(run_id, invoices))
+        insert_columns(conn, WorklistItem, item_columns(run_id, items))
+        insert_columns(conn, WorklistInvoice, invoice_columns(run_id, invoices))
+        if also is not None:
+            also(conn)
         old = (
             conn.execute(
                 select(WorklistRun.run_id).order_by(WorklistRun.run_id.desc()).offset(max(keep_runs, 1))

@@ -6,14 +6,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from arrisk.errors import ValidationError
-from arrisk.store.db import session_scope
+from arrisk.store.bulk import CHUNK, insert_columns
 from training.monitoring.tables import ServedScore
 
 ENTITIES = ("customer", "invoice")
-_CHUNK = 5_000
 
 
 def _validated(frame: pd.DataFrame, *, model_name: str, entity: str) -> pd.DataFrame:
@@ -51,6 +50,23 @@ def record_served_scores(
 
     ``frame`` has ``entity_id`` (customer_id or invoice_id) and ``probability``. Returns rows written.
     """
+    with engine.begin() as conn:
+        return write_served_scores(
+            conn, model_name=model_name, model_version=model_version, as_of=as_of, entity=entity, frame=frame
+        )
+
+
+def write_served_scores(
+    conn: Connection,
+    *,
+    model_name: str,
+    model_version: int,
+    as_of: date | pd.Timestamp | str,
+    entity: str,
+    frame: pd.DataFrame,
+) -> int:
+    """``record_served_scores`` inside the caller's transaction (the worklist refresh writes its
+    snapshot and what it served together, or neither)."""
     rows = _validated(frame, model_name=model_name, entity=entity)
     day = pd.Timestamp(as_of).date()
     ids = rows["entity_id"].tolist()
@@ -60,25 +76,25 @@ def record_served_scores(
         ServedScore.as_of == day,
         ServedScore.entity == entity,
     )
-    with session_scope(engine) as session:
-        for start in range(0, len(ids), _CHUNK):
-            session.execute(
-                delete(ServedScore).where(*key, ServedScore.entity_id.in_(ids[start : start + _CHUNK]))
+    if conn.execute(select(ServedScore.score_id).where(*key).limit(1)).first() is not None:
+        for start in range(0, len(ids), CHUNK):
+            conn.execute(
+                delete(ServedScore).where(*key, ServedScore.entity_id.in_(ids[start : start + CHUNK]))
             )
-        records = [
-            {
-                "model_name": model_name,
-                "model_version": int(model_version),
-                "as_of": day,
-                "entity": entity,
-                "entity_id": eid,
-                "probability": float(p),
-            }
-            for eid, p in zip(ids, rows["probability"].to_numpy(), strict=True)
-        ]
-        for start in range(0, len(records), _CHUNK):
-            session.execute(insert(ServedScore), records[start : start + _CHUNK])
-    return len(records)
+    n = len(ids)
+    insert_columns(
+        conn,
+        ServedScore,
+        {
+            "model_name": [model_name] * n,
+            "model_version": [int(model_version)] * n,
+            "as_of": np.full(n, np.datetime64(day, "D")),
+            "entity": [entity] * n,
+            "entity_id": ids,
+            "probability": rows["probability"].to_numpy(dtype="float64").tolist(),
+        },
+    )
+    return n
 
 
 def served_scores(engine: Engine, *, model_name: str | None = None) -> pd.DataFrame:
