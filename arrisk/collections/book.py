@@ -52,6 +52,59 @@ def _frame(
     return frame
 
 
+def collection_records(engine: Engine, day: dt.date) -> dict[str, pd.DataFrame]:
+    """Disputes, promises and payment plans made by ``day``, and the plans' installments."""
+    return {
+        "disputes": _frame(
+            engine,
+            select(
+                t.Dispute.dispute_id,
+                t.Dispute.invoice_id,
+                t.Dispute.customer_id,
+                t.Dispute.opened_at,
+                t.Dispute.resolved_at,
+            ).where(t.Dispute.opened_at <= day),
+            dates=("opened_at", "resolved_at"),
+        ),
+        "promises": _frame(
+            engine,
+            select(
+                t.Promise.promise_id,
+                t.Promise.customer_id,
+                t.Promise.created_at,
+                t.Promise.promised_date,
+                money(t.Promise.amount),
+                t.Promise.invoice_ids,
+            ).where(t.Promise.created_at <= day),
+            dates=("created_at", "promised_date"),
+            amounts=("amount",),
+        ),
+        "plans": _frame(
+            engine,
+            select(
+                t.PaymentPlan.plan_id,
+                t.PaymentPlan.customer_id,
+                t.PaymentPlan.created_at,
+                t.PaymentPlan.invoice_ids,
+                t.PaymentPlan.status,
+                t.PaymentPlan.broken_at,
+            ).where(t.PaymentPlan.created_at <= day),
+            dates=("created_at", "broken_at"),
+        ),
+        "installments": _frame(
+            engine,
+            select(
+                t.PlanInstallment.plan_id,
+                t.PlanInstallment.seq,
+                t.PlanInstallment.due_date,
+                money(t.PlanInstallment.amount),
+            ),
+            dates=("due_date",),
+            amounts=("amount",),
+        ),
+    }
+
+
 def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
     """Every table the rules need; facts dated after ``as_of`` are filtered out in SQL already."""
     day = as_of or dt.date.max
@@ -121,53 +174,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             dates=("date",),
             amounts=("amount",),
         ),
-        disputes=_frame(
-            engine,
-            select(
-                t.Dispute.dispute_id,
-                t.Dispute.invoice_id,
-                t.Dispute.customer_id,
-                t.Dispute.opened_at,
-                t.Dispute.resolved_at,
-            ).where(upto(t.Dispute.opened_at)),
-            dates=("opened_at", "resolved_at"),
-        ),
-        promises=_frame(
-            engine,
-            select(
-                t.Promise.promise_id,
-                t.Promise.customer_id,
-                t.Promise.created_at,
-                t.Promise.promised_date,
-                money(t.Promise.amount),
-                t.Promise.invoice_ids,
-            ).where(upto(t.Promise.created_at)),
-            dates=("created_at", "promised_date"),
-            amounts=("amount",),
-        ),
-        plans=_frame(
-            engine,
-            select(
-                t.PaymentPlan.plan_id,
-                t.PaymentPlan.customer_id,
-                t.PaymentPlan.created_at,
-                t.PaymentPlan.invoice_ids,
-                t.PaymentPlan.status,
-                t.PaymentPlan.broken_at,
-            ).where(upto(t.PaymentPlan.created_at)),
-            dates=("created_at", "broken_at"),
-        ),
-        installments=_frame(
-            engine,
-            select(
-                t.PlanInstallment.plan_id,
-                t.PlanInstallment.seq,
-                t.PlanInstallment.due_date,
-                money(t.PlanInstallment.amount),
-            ),
-            dates=("due_date",),
-            amounts=("amount",),
-        ),
+        **collection_records(engine, day),
         dunning_events=_frame(
             engine,
             select(

@@ -40,58 +40,13 @@ def state_book(engine: Engine, as_of: dt.date) -> Book:
     plans and installments whole; of the ledger only the invoices that promises and plans cover and
     their allocations. ``read_book`` reads the whole ledger, which the refresh has in memory already:
     reading it again was the slowest part of ranking a book of a million open invoices."""
-    from arrisk.collections.book import _frame, money
+    from arrisk.collections.book import collection_records, money
     from arrisk.store import tables as t
 
     day = as_of
-    # The same statements as read_book's for these tables.
-    disputes = _frame(
-        engine,
-        select(
-            t.Dispute.dispute_id,
-            t.Dispute.invoice_id,
-            t.Dispute.customer_id,
-            t.Dispute.opened_at,
-            t.Dispute.resolved_at,
-        ).where(t.Dispute.opened_at <= day),
-        dates=("opened_at", "resolved_at"),
-    )
-    promises = _frame(
-        engine,
-        select(
-            t.Promise.promise_id,
-            t.Promise.customer_id,
-            t.Promise.created_at,
-            t.Promise.promised_date,
-            money(t.Promise.amount),
-            t.Promise.invoice_ids,
-        ).where(t.Promise.created_at <= day),
-        dates=("created_at", "promised_date"),
-        amounts=("amount",),
-    )
-    plans = _frame(
-        engine,
-        select(
-            t.PaymentPlan.plan_id,
-            t.PaymentPlan.customer_id,
-            t.PaymentPlan.created_at,
-            t.PaymentPlan.invoice_ids,
-            t.PaymentPlan.status,
-            t.PaymentPlan.broken_at,
-        ).where(t.PaymentPlan.created_at <= day),
-        dates=("created_at", "broken_at"),
-    )
-    installments = _frame(
-        engine,
-        select(
-            t.PlanInstallment.plan_id,
-            t.PlanInstallment.seq,
-            t.PlanInstallment.due_date,
-            money(t.PlanInstallment.amount),
-        ),
-        dates=("due_date",),
-        amounts=("amount",),
-    )
+    records = collection_records(engine, day)
+    disputes, promises, plans = records["disputes"], records["promises"], records["plans"]
+    installments = records["installments"]
     # Promises and plans name their invoices, or (an empty list) cover the customer's invoices.
     listed: set[str] = set()
     whole: set[str] = set()
