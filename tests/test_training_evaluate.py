@@ -322,17 +322,6 @@ def test_invoice_behaviour_features_values_and_payment_time_model() -> None:
     assert last_slow["hist_oldest_open_age"] == 5
 
 
-@pytest.mark.parametrize(
-    ("dataset", "file"), [("uci-credit", "uci_credit"), ("ibm-ar", "ibm_ar"), ("home-credit", "home_credit")]
-)
-def test_experiment_yaml_is_the_built_in_protocol(dataset: str, file: str) -> None:
-    from training.config import load_evaluation_config
-    from training.evaluate import protocol_config
-
-    root = Path(__file__).resolve().parents[1]
-    assert load_evaluation_config(root / "experiments" / f"{file}.yaml", dataset) == protocol_config(dataset)
-
-
 def test_paired_bootstrap_gain_sees_a_better_and_an_equal_model() -> None:
     from training.evaluate_ibm import paired_bootstrap_auc_gain
 

@@ -18,36 +18,16 @@ import pandas as pd
 from arrisk.errors import NotFoundError, ValidationError
 from models.risk_model import RiskModel
 from training.baselines import DaysPastDueRule, Scorecard, dpd_column
-from training.config import DEFAULT_CANDIDATES, EvaluationConfig, load_evaluation_config
+from training.config import EvaluationConfig, load_evaluation_config
 from training.metrics import classification_metrics
 
 DATASETS = ("uci-credit", "ibm-ar", "home-credit")
 MAX_BOOST_ROUNDS = 3000  # low learning rates need more than RiskModel's default 1000 before early stopping
 
 
-# The uci-credit and ibm-ar protocols search a slightly wider, seeded grid than the default three:
-# a heavily regularised medium tree and a slow (learning rate 0.01) small tree, both with strong
-# column subsampling. The grid is fixed here; only out-of-fold ROC-AUC on training rows picks from it.
-WIDER_CANDIDATES: dict[str, dict[str, Any]] = {
-    **DEFAULT_CANDIDATES,
-    "regularised": {"learning_rate": 0.02, "num_leaves": 15, "min_data_in_leaf": 100,
-                    "feature_fraction": 0.3, "lambda_l2": 10.0},
-    "slow": {"learning_rate": 0.01, "num_leaves": 8, "min_data_in_leaf": 200, "feature_fraction": 0.3,
-             "lambda_l2": 10.0},
-}  # fmt: skip
-# uci-credit (21k training rows, refitted in every fold of its K-fold) keeps three, for time: on the
-# single split's training rows (5-fold OOF, seed 0) shallow and slow took 2-3x as long and came within
-# 0.001 of the others (ledger 0.7862 / 0.7868, raw 0.7852 / 0.7860; medium 0.7862 / 0.7875).
-UCI_CANDIDATES = {k: WIDER_CANDIDATES[k] for k in ("medium", "wide", "regularised")}
-PROTOCOL_CANDIDATES = {"uci-credit": UCI_CANDIDATES, "ibm-ar": WIDER_CANDIDATES}
-
-
 def protocol_config(dataset: str) -> EvaluationConfig:
     """The built-in protocol of ``dataset``."""
-    cfg = load_evaluation_config(None, dataset)
-    if dataset in PROTOCOL_CANDIDATES:
-        cfg = cfg.model_copy(update={"candidates": dict(PROTOCOL_CANDIDATES[dataset])})
-    return cfg
+    return load_evaluation_config(None, dataset)
 
 
 def fit_best(

@@ -2,14 +2,109 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from arrisk.errors import ValidationError
 from arrisk.ledger.frames import LedgerFrames
-from training.config import ExperimentConfig
+from training.config import ExperimentConfig, SampleSpec
 from training.validation import TrainingTable
+
+
+def customer_order(customer_ids: pd.Series, seed: int = 0) -> np.ndarray:
+    """Positions of ``customer_ids`` ordered by a seeded hash of the id: the same order for the same ids
+    on every machine and run, whatever the input order; a prefix of it is a uniform random sample."""
+    key = f"arrisk-{seed:09d}"[-16:]
+    hashed = pd.util.hash_pandas_object(customer_ids.astype(str), index=False, hash_key=key).to_numpy()
+    ids = customer_ids.astype(str).to_numpy()
+    return np.lexsort((ids, hashed))  # ties (never seen in practice) broken by the id itself
+
+
+def effective_sample(frames: LedgerFrames, spec: SampleSpec) -> SampleSpec:
+    """``spec``, or no sample at all when the book has no more customers than the training sample."""
+    if spec.customers is not None and len(frames.customers) <= spec.customers:
+        return SampleSpec(seed=spec.seed)
+    return spec
+
+
+def sampled_customer_ids(frames: LedgerFrames, spec: SampleSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(training ids, validation ids) of ``spec``: consecutive, disjoint runs of the hash order (the
+    validation run is what is left when the book is short of ``valid_customers``)."""
+    ids = frames.customers["customer_id"].astype(str)
+    spec = effective_sample(frames, spec)
+    if spec.customers is None:
+        return ids.to_numpy(), ids.to_numpy()
+    order = customer_order(ids, spec.seed)
+    train = ids.to_numpy()[order[: spec.customers]]
+    if spec.valid_customers is None:
+        return train, train
+    return train, ids.to_numpy()[order[spec.customers : spec.customers + spec.valid_customers]]
+
+
+def subset_frames(frames: LedgerFrames, customer_ids: np.ndarray | pd.Series) -> LedgerFrames:
+    """The book of ``customer_ids`` alone: their customers, invoices and every fact hanging off them
+    (allocations, credit notes, disputes, write-offs, dunning by invoice; promises, plans by customer;
+    payments allocated to their invoices or paid by them). FX rates are kept whole."""
+    keep = pd.Index(pd.unique(np.asarray(customer_ids, dtype=object)))
+
+    def by_customer(frame: pd.DataFrame) -> np.ndarray:
+        return frame["customer_id"].astype(str).isin(keep).to_numpy()
+
+    inv = frames.invoices[by_customer(frames.invoices)]
+    inv_ids = pd.Index(inv["invoice_id"].astype(str))
+
+    def by_invoice(frame: pd.DataFrame) -> np.ndarray:
+        return frame["invoice_id"].astype(str).isin(inv_ids).to_numpy()
+
+    notes = frames.credit_notes
+    if "invoice_id" in notes:
+        linked = notes["invoice_id"].notna().to_numpy()
+        notes_keep = np.where(linked, by_invoice(notes), by_customer(notes))
+    else:
+        notes_keep = by_customer(notes)
+    allocations = frames.allocations[by_invoice(frames.allocations)]
+    payments = frames.payments
+    pay_keep = payments["payment_id"].astype(str).isin(pd.Index(allocations["payment_id"].astype(str)))
+    if "customer_id" in payments:
+        pay_keep |= payments["customer_id"].astype(str).isin(keep)
+    tables = {
+        "customers": frames.customers[by_customer(frames.customers)],
+        "invoices": inv,
+        "allocations": allocations,
+        "payments": payments[pay_keep.to_numpy()],
+        "credit_notes": notes[notes_keep],
+        "disputes": frames.disputes[by_invoice(frames.disputes)],
+        "write_offs": frames.write_offs[by_invoice(frames.write_offs)],
+        "dunning_events": frames.dunning_events[by_invoice(frames.dunning_events)],
+        "promises": frames.promises[by_customer(frames.promises)],
+        "payment_plans": frames.payment_plans[by_customer(frames.payment_plans)],
+    }
+    return replace(frames, **{name: t.reset_index(drop=True) for name, t in tables.items()})
+
+
+def sampled_books(
+    frames: LedgerFrames, spec: SampleSpec, *, cache: dict | None = None
+) -> tuple[LedgerFrames, LedgerFrames]:
+    """(training book, validation book) of ``spec``; the whole book twice when no sample is set.
+
+    ``cache`` keeps them between the two models of one book (cutting a 1M-customer book takes seconds).
+    """
+    spec = effective_sample(frames, spec)
+    if not spec.active:
+        return frames, frames
+    key = ("sampled-books", spec.customers, spec.valid_customers, spec.seed)
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    train_ids, valid_ids = sampled_customer_ids(frames, spec)
+    train_book = subset_frames(frames, train_ids)
+    valid_book = train_book if spec.valid_customers is None else subset_frames(frames, valid_ids)
+    if cache is not None:
+        cache[key] = (train_book, valid_book)
+    return train_book, valid_book
 
 
 def snapshot_rows(
@@ -19,21 +114,28 @@ def snapshot_rows(
     *,
     feature_config=None,
     snapshots: dict | None = None,
+    data_end: pd.Timestamp | None = None,
+    book_key: object = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Feature rows with a known label at one as-of date, and the feature-set version.
 
-    ``snapshots`` caches feature snapshots by as-of date, so two models over one book build each once.
+    ``snapshots`` caches feature snapshots by as-of date (and ``book_key``, which names the book when
+    it is a sample), so two models over one book build each once. ``data_end`` is where the labels'
+    observation ends (default: the last event in ``frames``; pass the whole book's for a sample).
     """
     from features import labels
     from features.pipeline import build_snapshot
 
-    key = (pd.Timestamp(as_of), str(config.feature_config))
+    t0 = time.perf_counter()
+    key = (pd.Timestamp(as_of), str(config.feature_config), book_key)
     snap = snapshots.get(key) if snapshots is not None else None
     if snap is None:
         snap = build_snapshot(frames, as_of, config=feature_config)
         if snapshots is not None:
             snapshots[key] = snap
-    end = labels.latest_event_date(frames)
+    t1 = time.perf_counter()
+    end = data_end if data_end is not None else labels.latest_event_date(frames)
     spec = config.label
     if spec.kind == "customer_default":
         lab = labels.customer_default_labels(frames, as_of, horizon_days=spec.horizon_days, data_end=end)
@@ -46,21 +148,53 @@ def snapshot_rows(
         if spec.not_yet_due_only and "inv_days_past_due" in rows:
             rows = rows[rows["inv_days_past_due"] <= spec.late_days]
     rows = rows[rows["label"].notna()].assign(as_of=pd.Timestamp(as_of))
+    if timings is not None:  # snapshots (features) apart from labels and the join
+        timings["snapshots_s"] = timings.get("snapshots_s", 0.0) + t1 - t0
+        timings["labels_s"] = timings.get("labels_s", 0.0) + time.perf_counter() - t1
     return rows, snap.version
 
 
 def build_training_table(
-    frames: LedgerFrames, config: ExperimentConfig, *, progress=None, snapshots: dict | None = None
+    frames: LedgerFrames,
+    config: ExperimentConfig,
+    *,
+    progress=None,
+    snapshots: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> TrainingTable:
-    """Stack the labelled snapshots of every configured as-of date (train and validation)."""
+    """Stack the labelled snapshots of every configured as-of date (train and validation).
+
+    With ``config.sample`` set, training dates are built on the sampled customers' book and validation
+    dates on the validation sample's (see ``sampled_books``); labels still end where the whole book does.
+    """
     from features.config import load_config as load_feature_config
+    from features.labels import latest_event_date
     from features.pipeline import customer_feature_names, invoice_feature_names
 
     feature_config = load_feature_config(config.feature_config) if config.feature_config else None
+    sample = effective_sample(frames, config.sample)
+    t0 = time.perf_counter()
+    data_end = latest_event_date(frames)
+    train_book, valid_book = sampled_books(frames, sample, cache=snapshots)
+    if timings is not None:
+        timings["sample_s"] = timings.get("sample_s", 0.0) + time.perf_counter() - t0
+    valid_dates = set(config.valid_as_of)
     parts, version = [], "unknown"
     for as_of in config.all_as_of:
+        is_valid = as_of in valid_dates and sample.valid_customers is not None
+        book = valid_book if is_valid else train_book
+        book_key = None
+        if sample.active:
+            book_key = (sample.customers, sample.valid_customers if is_valid else None, sample.seed)
         rows, version = snapshot_rows(
-            frames, as_of, config, feature_config=feature_config, snapshots=snapshots
+            book,
+            as_of,
+            config,
+            feature_config=feature_config,
+            snapshots=snapshots,
+            data_end=data_end,
+            book_key=book_key,
+            timings=timings,
         )
         parts.append(rows)
         if progress is not None:
@@ -80,7 +214,23 @@ def build_training_table(
         time_column="as_of",
         group_column="customer_id",
         feature_set_version=version,
+        extras=sample_params(frames, sample),
     )
+
+
+def sample_params(frames: LedgerFrames, spec: SampleSpec) -> dict[str, str]:
+    """What the run was trained on, for MLflow: the book's customers and the sample drawn from it."""
+    n_book = len(frames.customers)
+    spec = effective_sample(frames, spec)
+    if not spec.active:
+        return {"book_customers": str(n_book), "sample.customers": "all"}
+    return {
+        "book_customers": str(n_book),
+        "sample.customers": str(spec.customers),
+        "sample.valid_customers": "same" if spec.valid_customers is None else str(spec.valid_customers),
+        "sample.seed": str(spec.seed),
+        "sample.method": "first customers by seeded hash of customer_id",
+    }
 
 
 def as_of_plan(

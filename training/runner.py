@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,23 @@ def run_experiment(
     tracking_uri: str | None = None,
     register: bool = True,
     snapshots: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> ExperimentResult:
-    """Train on ``train_as_of`` snapshots, validate on ``valid_as_of``, backtest, log and register."""
+    """Train on ``train_as_of`` snapshots, validate on ``valid_as_of``, backtest, log and register.
+
+    ``timings``, when given, receives the seconds of each phase: features_s (of which sample_s,
+    snapshots_s, labels_s), fit_s, log_s, payment_date_fit_s, payment_date_log_s.
+    """
     from training.ledger_data import build_training_table
 
-    table = build_training_table(frames, config, snapshots=snapshots)
+    clock = _Clock(timings)
+    table = build_training_table(frames, config, snapshots=snapshots, timings=timings)
     train, valid = split_by_dates(table, config.train_as_of, config.valid_as_of)
     _check_split(config.name, table, train, valid)
+    clock.lap("features_s")
     spec = RunSpec.from_config(config)
     evaluation = evaluate(table, spec, train, valid)
+    clock.lap("fit_s")
     logged = log_evaluation(
         evaluation,
         table,
@@ -70,14 +79,41 @@ def run_experiment(
         register=register,
         tags={"label": config.label.kind},
     )
+    clock.lap("log_s")
     result = _result(spec.name, evaluation, logged)
     if config.payment_date_model and config.label.kind == "invoice_late":
         from training.payment_date_job import train_payment_date
 
         result.payment_date = train_payment_date(
-            table, train, valid, seed=config.seed, tracking_uri=tracking_uri, register=register
+            table,
+            train,
+            valid,
+            seed=config.seed,
+            tracking_uri=tracking_uri,
+            register=register,
+            max_rows=config.payment_date_rows,
+            params=config.lightgbm.params,
+            timings=timings,
         )
+        clock.restart()
     return result
+
+
+class _Clock:
+    """Adds the seconds since the previous lap to ``timings[name]`` (no-op without a dict)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.restart()
+
+    def restart(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.t0
+        self.t0 = now
 
 
 def run_table(
