@@ -39,7 +39,7 @@ def money(column):  # type: ignore[no-untyped-def]
     return cast(column, Float).label(column.key)
 
 
-def _frame(
+def read_frame(
     engine: Engine, stmt: Select, *, dates: tuple[str, ...] = (), amounts: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     with engine.connect() as conn:
@@ -55,7 +55,7 @@ def _frame(
 def collection_records(engine: Engine, day: dt.date) -> dict[str, pd.DataFrame]:
     """Disputes, promises and payment plans made by ``day``, and the plans' installments."""
     return {
-        "disputes": _frame(
+        "disputes": read_frame(
             engine,
             select(
                 t.Dispute.dispute_id,
@@ -66,7 +66,7 @@ def collection_records(engine: Engine, day: dt.date) -> dict[str, pd.DataFrame]:
             ).where(t.Dispute.opened_at <= day),
             dates=("opened_at", "resolved_at"),
         ),
-        "promises": _frame(
+        "promises": read_frame(
             engine,
             select(
                 t.Promise.promise_id,
@@ -79,7 +79,7 @@ def collection_records(engine: Engine, day: dt.date) -> dict[str, pd.DataFrame]:
             dates=("created_at", "promised_date"),
             amounts=("amount",),
         ),
-        "plans": _frame(
+        "plans": read_frame(
             engine,
             select(
                 t.PaymentPlan.plan_id,
@@ -91,7 +91,7 @@ def collection_records(engine: Engine, day: dt.date) -> dict[str, pd.DataFrame]:
             ).where(t.PaymentPlan.created_at <= day),
             dates=("created_at", "broken_at"),
         ),
-        "installments": _frame(
+        "installments": read_frame(
             engine,
             select(
                 t.PlanInstallment.plan_id,
@@ -113,7 +113,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
         return col <= day
 
     return Book(
-        customers=_frame(
+        customers=read_frame(
             engine,
             select(
                 t.Customer.customer_id,
@@ -125,7 +125,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
                 t.Customer.country,
             ),
         ),
-        invoices=_frame(
+        invoices=read_frame(
             engine,
             select(
                 t.Invoice.invoice_id,
@@ -139,7 +139,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             dates=("issue_date", "due_date"),
             amounts=("amount",),
         ),
-        payments=_frame(
+        payments=read_frame(
             engine,
             select(
                 t.Payment.payment_id, t.Payment.customer_id, t.Payment.payment_date, money(t.Payment.amount)
@@ -147,7 +147,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             dates=("payment_date",),
             amounts=("amount",),
         ),
-        allocations=_frame(
+        allocations=read_frame(
             engine,
             select(
                 t.Allocation.invoice_id,
@@ -158,7 +158,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             dates=("applied_at", "reversed_at"),
             amounts=("amount",),
         ),
-        credit_notes=_frame(
+        credit_notes=read_frame(
             engine,
             select(t.CreditNote.invoice_id, money(t.CreditNote.amount), t.CreditNote.issue_date).where(
                 upto(t.CreditNote.issue_date), t.CreditNote.invoice_id.is_not(None)
@@ -166,7 +166,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             dates=("issue_date",),
             amounts=("amount",),
         ),
-        write_offs=_frame(
+        write_offs=read_frame(
             engine,
             select(t.WriteOff.invoice_id, money(t.WriteOff.amount), t.WriteOff.date).where(
                 upto(t.WriteOff.date), t.WriteOff.status == "approved"
@@ -175,7 +175,7 @@ def read_book(engine: Engine, *, as_of: dt.date | None = None) -> Book:
             amounts=("amount",),
         ),
         **collection_records(engine, day),
-        dunning_events=_frame(
+        dunning_events=read_frame(
             engine,
             select(
                 t.DunningEvent.invoice_id,

@@ -28,10 +28,10 @@ def _chunked(
 ) -> pd.DataFrame:
     """One frame from ``statement(chunk)`` over the ids, ``IN_CHUNK`` at a time (an empty frame with
     the statement's columns when there are no ids)."""
-    from arrisk.collections.book import _frame
+    from arrisk.collections.book import read_frame
 
     chunks = [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)] or [[]]
-    frames = [_frame(engine, statement(chunk), dates=dates, amounts=amounts) for chunk in chunks]
+    frames = [read_frame(engine, statement(chunk), dates=dates, amounts=amounts) for chunk in chunks]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
