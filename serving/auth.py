@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from arrisk.errors import NotFoundError, PermissionDenied, ValidationError
-from arrisk.store.audit import record, row_dict
+from arrisk.store.audit import record_row, row_dict
 from arrisk.store.db import session_scope
 from serving.tables import ApiKey, User
 
@@ -99,7 +99,7 @@ def create_user(
         session.add(user)
         session.flush()
         session.add(ApiKey(key_id=key_id, user_id=user_id, secret_hash=_hash(secret), created_at=now))
-        record(session, actor=actor, action="create", entity="users", entity_id=user_id, after=row_dict(user))
+        record_row(session, user, actor=actor, action="create")
     return user_id, f"{KEY_PREFIX}{key_id}_{secret}"
 
 
@@ -162,12 +162,4 @@ def deactivate_user(engine: Engine, user_id: str, *, actor: str) -> None:
             raise NotFoundError(f"user {user_id!r} not found")
         before = row_dict(user)
         user.active = False
-        record(
-            session,
-            actor=actor,
-            action="deactivate",
-            entity="users",
-            entity_id=user_id,
-            before=before,
-            after=row_dict(user),
-        )
+        record_row(session, user, actor=actor, action="deactivate", before=before)

@@ -25,7 +25,7 @@ from arrisk.cashapp.statement import Statement, StatementLine, parse_statement
 from arrisk.cashapp.tables import BankStatement, CashAppException
 from arrisk.errors import ConflictError, NotFoundError, ValidationError
 from arrisk.settings import get_settings
-from arrisk.store.audit import record, row_dict
+from arrisk.store.audit import record, record_row, row_dict
 from arrisk.store.db import session_scope
 from arrisk.store.tables import Allocation, Invoice, Payment
 
@@ -209,15 +209,7 @@ def resolve_exception(
             )
         before = row_dict(exc)
         exc.status, exc.resolved_by, exc.resolved_at = "resolved", actor, dt.datetime.now(dt.UTC)
-        record(
-            session,
-            actor=actor,
-            action="cashapp.resolve_exception",
-            entity="cashapp_exceptions",
-            entity_id=str(exception_id),
-            before=before,
-            after=row_dict(exc),
-        )
+        record_row(session, exc, actor=actor, action="cashapp.resolve_exception", before=before)
         return {"exception_id": exception_id, "status": "resolved", "allocation_ids": created}
 
 
@@ -246,14 +238,7 @@ def _manual_allocation(session, payment, invoice_id, amount, open_now, *, actor)
     )
     session.add(alloc)
     payment.customer_id = payment.customer_id or invoice.customer_id
-    record(
-        session,
-        actor=actor,
-        action="cashapp.manual_allocation",
-        entity="allocations",
-        entity_id=alloc.allocation_id,
-        after=row_dict(alloc),
-    )
+    record_row(session, alloc, actor=actor, action="cashapp.manual_allocation")
     return alloc.allocation_id
 
 

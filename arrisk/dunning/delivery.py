@@ -135,14 +135,7 @@ def _deliver_one(
     )
     session.add(activity)
     session.flush()
-    audit.record(
-        session,
-        actor="dunning",
-        action="activity.create",
-        entity="activities",
-        entity_id=str(activity.activity_id),
-        after=audit.row_dict(activity),
-    )
+    audit.record_row(session, activity, actor="dunning", action="activity.create")
     return customer.get("collector_id")
 
 

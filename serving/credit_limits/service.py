@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from arrisk.errors import ConflictError, NotFoundError, UnavailableError
 from arrisk.store import tables as t
-from arrisk.store.audit import record, row_dict
+from arrisk.store.audit import record_row, row_dict
 from arrisk.store.db import session_scope
 from models.credit_limit import (
     CreditInputs,
@@ -156,14 +156,7 @@ def recommend(
         )
         session.add(rec)
         session.flush()
-        record(
-            session,
-            actor=user.user_id,
-            action="recommend",
-            entity="credit_limit_recommendations",
-            entity_id=str(rec.recommendation_id),
-            after=row_dict(rec),
-        )
+        record_row(session, rec, actor=user.user_id, action="recommend")
     return to_schema(rec)
 
 
@@ -239,23 +232,9 @@ def decide(engine: Engine, recommendation_id: int, decision: DecisionRequest, *,
             )
         )
         session.flush()
-        record(
-            session,
-            actor=user.user_id,
-            action="credit_limit_" + decision.decision.value,
-            entity="customers",
-            entity_id=customer.customer_id,
-            before=before_customer,
-            after=row_dict(customer),
-        )
-        record(
-            session,
-            actor=user.user_id,
-            action="decide",
-            entity="credit_limit_decisions",
-            entity_id=str(row.decision_id),
-            after=row_dict(row),
-        )
+        action = "credit_limit_" + decision.decision.value
+        record_row(session, customer, actor=user.user_id, action=action, before=before_customer)
+        record_row(session, row, actor=user.user_id, action="decide")
         return Decision(
             recommendation_id=recommendation_id,
             customer_id=customer.customer_id,
