@@ -118,9 +118,10 @@ def clip_book(frames: LedgerFrames, as_of: date | pd.Timestamp | str) -> AsOfBoo
     as_of = to_timestamp(as_of)
     rates = fx_rates_as_of(frames.fx_rates, as_of)
     customers, customer_ids, cust_map = _customers(frames.customers, as_of, rates)
-    limits = getattr(frames, "credit_limits", None)
-    if limits is not None and len(limits):
-        customers["credit_limit"] = _limits_as_of(limits, as_of, cust_map, rates, len(customers))
+    if len(frames.credit_limits):
+        customers["credit_limit"] = _limits_as_of(
+            frames.credit_limits, as_of, cust_map, rates, len(customers)
+        )
     invoices, invoice_ids, inv_ccy, inv_map = _invoices(frames.invoices, as_of, cust_map, rates)
     inv_cust = invoices["cust"].to_numpy()
     pay_map = IdMap(frames.payments["payment_id"], np.ones(len(frames.payments), bool))

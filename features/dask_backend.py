@@ -36,9 +36,17 @@ def _part_of(ids: pd.Series, owner: pd.Series) -> np.ndarray:
 
 def partition_frames(frames: LedgerFrames, n_partitions: int) -> list[LedgerFrames]:
     """Split a book into ``n_partitions`` books, each holding all facts of its customers."""
+    return split_by_customer(
+        frames, customer_partition(frames.customers["customer_id"], n_partitions), n_partitions
+    )
+
+
+def split_by_customer(frames: LedgerFrames, partition: np.ndarray, n_partitions: int) -> list[LedgerFrames]:
+    """One book per partition number, given per customer row (-1: in no book), each holding every fact
+    of its customers: invoices and what hangs off them, promises, plans, limits, and the payments
+    allocated to their invoices or paid by them. FX rates are kept whole."""
     cust_part = pd.Series(
-        customer_partition(frames.customers["customer_id"], n_partitions),
-        index=frames.customers["customer_id"].astype(str).to_numpy(),
+        np.asarray(partition, dtype="int64"), index=frames.customers["customer_id"].astype(str).to_numpy()
     )
     inv = frames.invoices
     inv_part = pd.Series(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -12,6 +10,7 @@ import pandas as pd
 from arrisk.errors import ValidationError
 from arrisk.ledger.frames import LedgerFrames
 from training.config import ExperimentConfig, SampleSpec
+from training.timing import PhaseClock
 from training.validation import TrainingTable
 
 
@@ -46,44 +45,12 @@ def sampled_customer_ids(frames: LedgerFrames, spec: SampleSpec) -> tuple[np.nda
 
 
 def subset_frames(frames: LedgerFrames, customer_ids: np.ndarray | pd.Series) -> LedgerFrames:
-    """The book of ``customer_ids`` alone: their customers, invoices and every fact hanging off them
-    (allocations, credit notes, disputes, write-offs, dunning by invoice; promises, plans by customer;
-    payments allocated to their invoices or paid by them). FX rates are kept whole."""
-    keep = pd.Index(pd.unique(np.asarray(customer_ids, dtype=object)))
+    """The book of ``customer_ids`` alone (``features.dask_backend.split_by_customer``: every fact of
+    those customers, FX rates whole)."""
+    from features.dask_backend import split_by_customer
 
-    def by_customer(frame: pd.DataFrame) -> np.ndarray:
-        return frame["customer_id"].astype(str).isin(keep).to_numpy()
-
-    inv = frames.invoices[by_customer(frames.invoices)]
-    inv_ids = pd.Index(inv["invoice_id"].astype(str))
-
-    def by_invoice(frame: pd.DataFrame) -> np.ndarray:
-        return frame["invoice_id"].astype(str).isin(inv_ids).to_numpy()
-
-    notes = frames.credit_notes
-    if "invoice_id" in notes:
-        linked = notes["invoice_id"].notna().to_numpy()
-        notes_keep = np.where(linked, by_invoice(notes), by_customer(notes))
-    else:
-        notes_keep = by_customer(notes)
-    allocations = frames.allocations[by_invoice(frames.allocations)]
-    payments = frames.payments
-    pay_keep = payments["payment_id"].astype(str).isin(pd.Index(allocations["payment_id"].astype(str)))
-    if "customer_id" in payments:
-        pay_keep |= payments["customer_id"].astype(str).isin(keep)
-    tables = {
-        "customers": frames.customers[by_customer(frames.customers)],
-        "invoices": inv,
-        "allocations": allocations,
-        "payments": payments[pay_keep.to_numpy()],
-        "credit_notes": notes[notes_keep],
-        "disputes": frames.disputes[by_invoice(frames.disputes)],
-        "write_offs": frames.write_offs[by_invoice(frames.write_offs)],
-        "dunning_events": frames.dunning_events[by_invoice(frames.dunning_events)],
-        "promises": frames.promises[by_customer(frames.promises)],
-        "payment_plans": frames.payment_plans[by_customer(frames.payment_plans)],
-    }
-    return replace(frames, **{name: t.reset_index(drop=True) for name, t in tables.items()})
+    keep = frames.customers["customer_id"].astype(str).isin(pd.Index(np.asarray(customer_ids, dtype=str)))
+    return split_by_customer(frames, np.where(keep.to_numpy(), 0, -1), 1)[0]
 
 
 def sampled_books(
@@ -127,14 +94,14 @@ def snapshot_rows(
     from features import labels
     from features.pipeline import build_snapshot
 
-    t0 = time.perf_counter()
+    clock = PhaseClock(timings)
     key = (pd.Timestamp(as_of), str(config.feature_config), book_key)
     snap = snapshots.get(key) if snapshots is not None else None
     if snap is None:
         snap = build_snapshot(frames, as_of, config=feature_config)
         if snapshots is not None:
             snapshots[key] = snap
-    t1 = time.perf_counter()
+    clock.lap("snapshots_s")  # features apart from labels and the join
     end = data_end if data_end is not None else labels.latest_event_date(frames)
     spec = config.label
     if spec.kind == "customer_default":
@@ -148,9 +115,7 @@ def snapshot_rows(
         if spec.not_yet_due_only and "inv_days_past_due" in rows:
             rows = rows[rows["inv_days_past_due"] <= spec.late_days]
     rows = rows[rows["label"].notna()].assign(as_of=pd.Timestamp(as_of))
-    if timings is not None:  # snapshots (features) apart from labels and the join
-        timings["snapshots_s"] = timings.get("snapshots_s", 0.0) + t1 - t0
-        timings["labels_s"] = timings.get("labels_s", 0.0) + time.perf_counter() - t1
+    clock.lap("labels_s")
     return rows, snap.version
 
 
@@ -173,11 +138,10 @@ def build_training_table(
 
     feature_config = load_feature_config(config.feature_config) if config.feature_config else None
     sample = effective_sample(frames, config.sample)
-    t0 = time.perf_counter()
+    clock = PhaseClock(timings)
     data_end = latest_event_date(frames)
     train_book, valid_book = sampled_books(frames, sample, cache=snapshots)
-    if timings is not None:
-        timings["sample_s"] = timings.get("sample_s", 0.0) + time.perf_counter() - t0
+    clock.lap("sample_s")
     valid_dates = set(config.valid_as_of)
     parts, version = [], "unknown"
     for as_of in config.all_as_of:

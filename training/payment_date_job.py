@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 from models.payment_date import PaymentDateModel
 from models.registry import log_model, register_version
 from training.metrics import quantile_metrics
+from training.timing import PhaseClock
 from training.tracking import ensure_experiment
 from training.validation import TrainingTable
 
@@ -69,9 +69,9 @@ def train_payment_date(
     """Fit (see ``fit_payment_date``), log to MLflow and register; ``timings`` gets the phase seconds."""
     import mlflow
 
-    t0 = time.perf_counter()
+    clock = PhaseClock(timings)
     model, metrics = fit_payment_date(table, train, valid, seed=seed, max_rows=max_rows, params=params)
-    t1 = time.perf_counter()
+    clock.lap("payment_date_fit_s")
     ensure_experiment(NAME, uri=tracking_uri)
     with mlflow.start_run(run_name="payment_date-lightgbm-quantile"):
         mlflow.set_tags({"model": NAME, "kind": "lightgbm-quantile"})
@@ -88,9 +88,7 @@ def train_payment_date(
         info = log_model(model, X_example=table.X(valid), registered_name=NAME if register else None)
         if register:
             register_version(info, name=NAME, model=model, metrics=metrics)
-    if timings is not None:
-        timings["payment_date_fit_s"] = timings.get("payment_date_fit_s", 0.0) + t1 - t0
-        timings["payment_date_log_s"] = timings.get("payment_date_log_s", 0.0) + time.perf_counter() - t1
+    clock.lap("payment_date_log_s")
     return metrics
 
 

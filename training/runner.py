@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from arrisk.ledger.frames import LedgerFrames
 from training.config import ExperimentConfig
 from training.job import Evaluation, RunSpec, evaluate
 from training.mlflow_log import LoggedRun, log_evaluation
+from training.timing import PhaseClock
 from training.validation import TrainingTable, split_by_dates, split_holdout
 
 
@@ -63,7 +63,7 @@ def run_experiment(
     """
     from training.ledger_data import build_training_table
 
-    clock = _Clock(timings)
+    clock = PhaseClock(timings)
     table = build_training_table(frames, config, snapshots=snapshots, timings=timings)
     train, valid = split_by_dates(table, config.train_as_of, config.valid_as_of)
     _check_split(config.name, table, train, valid)
@@ -97,23 +97,6 @@ def run_experiment(
         )
         clock.restart()
     return result
-
-
-class _Clock:
-    """Adds the seconds since the previous lap to ``timings[name]`` (no-op without a dict)."""
-
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-        self.restart()
-
-    def restart(self) -> None:
-        self.t0 = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        if self.timings is not None:
-            self.timings[name] = self.timings.get(name, 0.0) + now - self.t0
-        self.t0 = now
 
 
 def run_table(

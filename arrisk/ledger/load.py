@@ -140,7 +140,8 @@ def _read(conn: Connection, query: Select) -> pd.DataFrame:  # type: ignore[type
 def credit_limit_history(conn: Connection) -> pd.DataFrame:
     """Every credit-limit change in the order it was made; a customer's first imported limit counts
     from the customer's start (``effective_date`` NaT), later changes from their own date."""
-    frame = pd.read_sql(
+    frame = _read(
+        conn,
         select(
             t.CreditLimitChange.customer_id,
             t.CreditLimitChange.effective_date,
@@ -148,8 +149,6 @@ def credit_limit_history(conn: Connection) -> pd.DataFrame:
             t.CreditLimitChange.currency,
             t.CreditLimitChange.source,
         ).order_by(t.CreditLimitChange.effective_date, t.CreditLimitChange.change_id),
-        conn,
-        coerce_float=True,
     )
     frame = _typed_dates(frame, ["effective_date"])
     frame["credit_limit"] = pd.to_numeric(frame["credit_limit"]).astype("float64")
