@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -193,7 +194,7 @@ def _check_over_allocation(
     combined = pd.concat([alloc[["payment_id", "invoice_id", "amount"]], stored], ignore_index=True)
     problems: list[Problem] = []
     for key, totals, what in (("payment_id", pay_amounts, "payment"), ("invoice_id", inv_amounts, "invoice")):
-        sums = combined.groupby(key)["amount"].agg(lambda s: sum(s, ZERO))
+        sums = _decimal_sums(combined[key], combined["amount"])
         over = {k: v for k, v in sums.items() if k in totals and totals[k] is not None and v > totals[k]}
         mask = alloc[key].isin(over)
         first = mask & ~alloc[key].duplicated()
@@ -202,6 +203,17 @@ def _check_over_allocation(
         checker.flag(first, key, rule, alloc[key])
         problems += checker.problems
     return problems
+
+
+def _decimal_sums(keys: pd.Series, amounts: pd.Series) -> dict[Any, Decimal]:
+    """Exact sum of the Decimal ``amounts`` per key. Whole cents (what validation leaves) are summed as
+    int64 cents by a vectorised group-by; anything finer falls back to a Decimal sum per group."""
+    values = amounts.tolist()
+    cents = [int(v.scaleb(2)) if v is not None else 0 for v in values]
+    if all(Decimal(c) == (v.scaleb(2) if v is not None else 0) for c, v in zip(cents, values, strict=True)):
+        summed = pd.Series(cents, index=keys.to_numpy(), dtype="int64").groupby(level=0, sort=False).sum()
+        return {k: Decimal(int(c)).scaleb(-2) for k, c in summed.items()}
+    return dict(amounts.groupby(keys.to_numpy()).agg(lambda s: sum((v for v in s if v is not None), ZERO)))
 
 
 def validate_book(raw: dict[str, tuple[pd.DataFrame, str]], engine: Engine) -> dict[str, pd.DataFrame]:

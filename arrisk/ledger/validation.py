@@ -132,6 +132,8 @@ class TableChecker:
 
     def unique(self, columns: list[str]) -> None:
         dup = self.out.duplicated(subset=columns, keep="first") & self.out[columns].notna().all(axis=1)
+        if not dup.any():
+            return
         label = "+".join(columns)
         self.flag(
             dup, label, "is duplicated in this file", self.out[columns].astype(str).agg("/".join, axis=1)

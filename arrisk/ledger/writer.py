@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from arrisk.store import tables as t
 from arrisk.store.audit import record
+from arrisk.store.bulk import insert_rows
 from arrisk.store.db import session_scope
 
 CHUNK = 500
@@ -31,9 +32,21 @@ def _py(value: Any) -> Any:
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[Row]:
     cols = [c for c in columns if c in frame]
-    return [
-        {c: _py(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)
-    ]
+    values = [_python_values(frame[c]) for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _python_values(column: pd.Series) -> list[Any]:
+    """A column as Python values, as ``_py`` gives them, converted a column at a time where it can."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        days = column.to_numpy(dtype="datetime64[D]").astype(object)  # NaT becomes None
+        return days.tolist()
+    if pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column.tolist()
+    return [v if type(v) in _AS_IS else _py(v) for v in column.tolist()]
+
+
+_AS_IS = {str, Decimal, int}  # values ``_py`` returns unchanged
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -68,8 +81,7 @@ def _upsert(session: Session, model: type[t.Base], rows: list[Row], keys: list[s
             updates.append(row)
         else:
             counts["unchanged"] += 1
-    for chunk in _chunks(inserts, 5000):
-        session.execute(insert(model), chunk)
+    insert_rows(session.connection(), model, inserts)
     if updates:
         session.execute(update(model), updates)
     counts["inserted"], counts["updated"] = len(inserts), len(updates)

@@ -29,6 +29,36 @@ def chunks(rows: list[Any]) -> Iterator[list[Any]]:
         yield rows[start : start + CHUNK]
 
 
+def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert row dicts (all with the same keys). On SQLite straight through the driver's executemany,
+    each value converted by the column type's own bind processor (so exactly what SQLAlchemy's insert
+    stores) and scalar column defaults filled in; other databases take SQLAlchemy's insert."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        for chunk in chunks(rows):
+            conn.execute(insert(table), chunk)
+        return
+    columns = table.__table__.columns
+    names = list(rows[0])
+    defaults = {
+        c.name: c.default.arg
+        for c in columns
+        if c.name not in rows[0] and c.default is not None and c.default.is_scalar
+    }
+    procs = [columns[name].type._cached_bind_processor(conn.dialect) for name in names]
+    values = []
+    for name, proc in zip(names, procs, strict=True):
+        column = [row[name] for row in rows]
+        values.append(column if proc is None else [None if v is None else proc(v) for v in column])
+    for name, value in defaults.items():
+        names.append(name)
+        values.append([value] * len(rows))
+    sql = f"INSERT INTO {table.__tablename__} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    for chunk in chunks(list(zip(*values, strict=True))):
+        conn.exec_driver_sql(sql, chunk)
+
+
 def insert_columns(conn: Connection, table: Any, cols: dict[str, Any]) -> None:
     """Insert the rows given column by column, in chunks. On SQLite straight through the driver's
     executemany: the values SQLAlchemy's insert would store (ISO date text, JSON text, REAL amounts),
