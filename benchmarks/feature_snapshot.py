@@ -3,7 +3,10 @@
 Each measurement runs in its own process so its peak memory (ru_maxrss) is its own:
   * ours: ``features.pipeline.build_snapshot_from_parquet``, timed in its two halves: load = read the
     Parquet book and cut it at the as-of date (``features.parquet_source.read_asof_book``: DuckDB joins
-    ids to row numbers, then ``clip_book``), build = ``snapshot_of_book`` (every feature);
+    ids to row numbers, then ``clip_book``), build = ``snapshot_of_book`` (every feature) with one
+    worker process per core (``features.parallel``; peak memory is then the sampled PSS of the whole
+    process tree where that exceeds this process's own peak RSS);
+  * ours_one_process: the same, the build in this one process;
   * duckdb: the same core aggregates (open / overdue amount, oldest days past due, paid invoices,
     mean days late, amount invoiced in 365 days; fx at the as-of rate, leak-free) in one SQL query
     straight from the Parquet files.
@@ -77,28 +80,76 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_ours(book: Path, out: Path) -> dict:
+class TreeMemory:
+    """Peak proportional set size (PSS) of this process and its children, sampled every 20 ms.
+
+    With forked workers the RSS of each process counts the pages they share copy-on-write once per
+    process; PSS splits them, so the sum is the memory the tree really holds."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.02):
+            try:
+                children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+            except OSError:
+                children = []
+            total = self._pss_kb(me) + sum(self._pss_kb(int(c)) for c in children)
+            self.peak_kb = max(self.peak_kb, total)
+
+
+def run_ours(book: Path, out: Path, workers: int | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     import pyarrow.parquet as pq
 
+    from features.parallel import default_workers
     from features.parquet_source import read_asof_book
     from features.pipeline import snapshot_of_book
 
-    t0 = time.perf_counter()
-    as_of_book = read_asof_book(book, AS_OF)
-    t1 = time.perf_counter()
-    snap = snapshot_of_book(as_of_book)
-    t2 = time.perf_counter()
+    with TreeMemory() as memory:
+        t0 = time.perf_counter()
+        as_of_book = read_asof_book(book, AS_OF)
+        t1 = time.perf_counter()
+        workers = default_workers(len(as_of_book.customer_ids)) if workers is None else workers
+        snap = snapshot_of_book(as_of_book, workers=workers)
+        t2 = time.perf_counter()
     input_rows = sum(pq.read_metadata(p).num_rows for p in book.glob("*.parquet"))
     snap.customers[["customer_id", *CORE]].to_parquet(out)
     return {
         "load_s": t1 - t0,  # read + clip to the as-of date
         "build_s": t2 - t1,
         "total_s": t2 - t0,
-        "peak_mb": peak_mb(),
+        "peak_mb": max(peak_mb(), memory.peak_kb / 1024),  # RSS of this process, or PSS of the tree
+        "peak_rss_this_process_mb": peak_mb(),
+        "peak_pss_with_workers_mb": memory.peak_kb / 1024,
         "input_rows": input_rows,
         "customers": len(snap.customers),
         "open_invoices": len(snap.invoices),
+        "workers": workers,
     }
 
 
@@ -156,12 +207,15 @@ def main() -> None:
     parser.add_argument(
         "--book-dir", type=Path, default=Path(os.environ.get("ARRISK_BENCH_DIR", "/tmp/arrisk_bench"))
     )
-    parser.add_argument("--child", choices=["ours", "duckdb"])
+    parser.add_argument("--child", choices=["ours", "ours_one_process", "duckdb"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child:
-        run = run_ours if args.child == "ours" else run_duckdb
-        print(json.dumps(run(args.book_dir, args.out)))
+        if args.child == "duckdb":
+            print(json.dumps(run_duckdb(args.book_dir, args.out)))
+        else:
+            one = args.child == "ours_one_process"
+            print(json.dumps(run_ours(args.book_dir, args.out, workers=1 if one else None)))
         return
     results = {
         "as_of": AS_OF,
@@ -175,19 +229,26 @@ def main() -> None:
     }
     for n in (int(s) for s in args.sizes.split(",")):
         book = ensure_book(args.book_dir, n)
-        ours, duck = [], []
-        for _ in range(args.repeats):  # interleaved, so both see the same load on a shared machine
+        ours, one, duck = [], [], []
+        for _ in range(args.repeats):  # interleaved, so all see the same load on a shared machine
             ours.append(child("ours", book, args.book_dir / f"ours_{n}.parquet"))
+            one.append(child("ours_one_process", book, args.book_dir / f"one_{n}.parquet"))
             duck.append(child("duckdb", book, args.book_dir / f"duck_{n}.parquet"))
         load_avg = os.getloadavg()
         ours_s, duck_s_runs = [r["total_s"] for r in ours], [r["total_s"] for r in duck]
-        med = {k: statistics.median(r[k] for r in ours) for k in ("load_s", "build_s", "total_s", "peak_mb")}
+        timed = ("load_s", "build_s", "total_s", "peak_mb")
+        memory = ("peak_rss_this_process_mb", "peak_pss_with_workers_mb")
+        med = {k: statistics.median(r[k] for r in ours) for k in (*timed, *memory)}
         duck_s = statistics.median(r["total_s"] for r in duck)
         results["sizes"][str(n)] = {
             "ours": {**med, "input_rows": ours[0]["input_rows"], "customers": ours[0]["customers"],
                      "open_invoices": ours[0]["open_invoices"],
                      "rows_per_s_build": ours[0]["input_rows"] / med["build_s"],
+                     "workers": ours[0]["workers"],
                      "runs_total_s": [round(r["total_s"], 2) for r in ours]},
+            "ours_one_process": {**{k: statistics.median(r[k] for r in one) for k in timed},
+                                 "runs_total_s": [round(r["total_s"], 2) for r in one]},
+            "ratio_one_process_total_vs_duckdb": statistics.median(r["total_s"] for r in one) / duck_s,
             "duckdb": {"total_s": duck_s, "peak_mb": statistics.median(r["peak_mb"] for r in duck),
                        "runs_total_s": [round(r["total_s"], 2) for r in duck]},
             "load_average_after": [round(x, 2) for x in load_avg],

@@ -59,6 +59,12 @@ def build(
         str | None, typer.Option("--dask-scheduler", help="Dask scheduler address to scale out on")
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="features YAML (default: packaged)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="processes on this machine (default: one per core for a large book)"
+        ),
+    ] = None,
 ) -> None:
     """Build customer and open-invoice feature snapshots as of each date and write them to Parquet."""
     from rich.progress import Progress
@@ -85,9 +91,9 @@ def build(
 
                 snapshot = build_snapshot_dask(frames, day, client=client, config=cfg)  # type: ignore[arg-type]
             elif lean:
-                snapshot = build_snapshot_from_parquet(source, day, config=cfg)  # type: ignore[arg-type]
+                snapshot = build_snapshot_from_parquet(source, day, config=cfg, workers=workers)  # type: ignore[arg-type]
             else:
-                snapshot = build_snapshot(frames, day, config=cfg)  # type: ignore[arg-type]
+                snapshot = build_snapshot(frames, day, config=cfg, workers=workers)  # type: ignore[arg-type]
             paths = write_snapshot(snapshot, out)
             progress.console.print(
                 f"{day:%Y-%m-%d}: {len(snapshot.customers):,} customers, "

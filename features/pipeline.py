@@ -102,31 +102,54 @@ def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) 
 
 
 def build_snapshot(
-    frames: LedgerFrames, as_of: date | pd.Timestamp | str, *, config: FeatureConfig | None = None
+    frames: LedgerFrames,
+    as_of: date | pd.Timestamp | str,
+    *,
+    config: FeatureConfig | None = None,
+    workers: int | None = 1,
 ) -> Snapshot:
     """Customer and open-invoice features from facts dated on or before ``as_of`` only."""
-    return snapshot_of_book(clip_book(frames, to_timestamp(as_of)), config=config)
+    return snapshot_of_book(clip_book(frames, to_timestamp(as_of)), config=config, workers=workers)
 
 
 def build_snapshot_from_parquet(
-    folder: Path | str, as_of: date | pd.Timestamp | str, *, config: FeatureConfig | None = None
+    folder: Path | str,
+    as_of: date | pd.Timestamp | str,
+    *,
+    config: FeatureConfig | None = None,
+    workers: int | None = 1,
 ) -> Snapshot:
     """``build_snapshot`` of the book in ``folder``, read lean (Parquet via DuckDB; CSV via ``read_dir``)."""
     folder = Path(folder)
     if not (folder / "invoices.parquet").exists():
-        return build_snapshot(read_dir(folder), as_of, config=config)
+        return build_snapshot(read_dir(folder), as_of, config=config, workers=workers)
     from features.parquet_source import read_asof_book
 
-    return snapshot_of_book(read_asof_book(folder, as_of), config=config)
+    return snapshot_of_book(read_asof_book(folder, as_of), config=config, workers=workers)
 
 
-def snapshot_of_book(book: AsOfBook, *, config: FeatureConfig | None = None) -> Snapshot:
-    """The features of an already clipped book."""
+def snapshot_of_book(
+    book: AsOfBook, *, config: FeatureConfig | None = None, workers: int | None = 1
+) -> Snapshot:
+    """The features of an already clipped book, on ``workers`` processes (None: one per core for a
+    large book; see ``features.parallel``); the same tables whatever the number."""
+    from features.parallel import build_in_parallel, default_workers
+
     config = config or default_config()
+    workers = default_workers(len(book.customer_ids)) if workers is None else workers
+    if workers > 1:
+        customers, invoices = build_in_parallel(book, config, workers)
+    else:
+        customers, invoices, _ = features_of_book(book, config)
+    return Snapshot(as_of=book.as_of, customers=customers, invoices=invoices, version=feature_version(config))
+
+
+def features_of_book(book: AsOfBook, config: FeatureConfig) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Customer table, open-invoice table, and the invoice code of each open-invoice row."""
     state = invoice_state(book, config)
     customers = customer_table(book, state, config)
     invoices = invoice_table(book, state, customers)
-    return Snapshot(as_of=book.as_of, customers=customers, invoices=invoices, version=feature_version(config))
+    return customers, invoices, np.flatnonzero(state["is_open"].to_numpy())
 
 
 def __getattr__(name: str) -> Any:
