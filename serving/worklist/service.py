@@ -111,21 +111,41 @@ def _scope(user: Principal, filters: WorklistFilters) -> str | None:
     return user.collector_id
 
 
-def _query(
-    run_id: int, after_rank: int, collector: str | None, filters: WorklistFilters, limit: int
-) -> Select:
-    stmt = select(*ITEM_COLUMNS).where(ItemRow.run_id == run_id, ItemRow.rank > after_rank)
-    if collector is not None:
-        stmt = stmt.where(ItemRow.collector_id == collector)
-    if filters.tier is not None:
-        stmt = stmt.where(ItemRow.tier == filters.tier.value)
-    if filters.segment is not None:
-        stmt = stmt.where(ItemRow.segment == filters.segment)
-    if filters.currency is not None:
-        stmt = stmt.where(ItemRow.currency == filters.currency)
-    if filters.min_amount is not None:
-        stmt = stmt.where(ItemRow.open_amount >= filters.min_amount)
-    return stmt.order_by(ItemRow.rank).limit(limit + 1)
+def _filtered(stmt: Select, used: tuple[bool, ...]) -> Select:
+    """A page read narrowed by the filters in use (collector, tier, segment, currency, minimum open
+    amount; values bound per request by ``_page_params``), in rank order, ``n`` rows."""
+    equal_to = (ItemRow.collector_id, ItemRow.tier, ItemRow.segment, ItemRow.currency)
+    for flag, column in zip(used[:4], equal_to, strict=True):
+        if flag:
+            stmt = stmt.where(column == bindparam(column.key))
+    if used[4]:
+        stmt = stmt.where(ItemRow.open_amount >= bindparam("min_amount", type_=ItemRow.open_amount.type))
+    return stmt.order_by(ItemRow.rank).limit(bindparam("n", type_=Integer))
+
+
+def _page_params(
+    user: Principal, filters: WorklistFilters, after: int, limit: int
+) -> tuple[tuple[bool, ...], dict[str, Any]]:
+    """Which filters are in use (the statement's cache key) and the values to bind, one row past the page."""
+    collector = _scope(user, filters)
+    values = {
+        "collector_id": collector,
+        "tier": filters.tier.value if filters.tier is not None else None,
+        "segment": filters.segment,
+        "currency": filters.currency,
+        "min_amount": filters.min_amount,
+    }
+    params = {k: v for k, v in values.items() if v is not None}
+    return tuple(v is not None for v in values.values()), {"after": after, "n": limit + 1, **params}
+
+
+@lru_cache(maxsize=64)
+def _items_statement(used: tuple[bool, ...]) -> Select:
+    """The page read of ``worklist_page``: a given run's items after a rank, every column decoded."""
+    stmt = select(*ITEM_COLUMNS).where(
+        ItemRow.run_id == bindparam("run_id"), ItemRow.rank > bindparam("after")
+    )
+    return _filtered(stmt, used)
 
 
 def worklist_page(
@@ -138,10 +158,9 @@ def worklist_page(
     base_currency: str,
 ) -> WorklistPage:
     run = current_run(engine)
-    after = _parse_cursor(cursor, run.run_id)
-    stmt = _query(run.run_id, after, _scope(user, filters), filters, limit)
+    used, params = _page_params(user, filters, _parse_cursor(cursor, run.run_id), limit)
     with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(_items_statement(used), {**params, "run_id": run.run_id}).all()
     items = [WorklistItem.model_validate(r._mapping) for r in rows[:limit]]
     more = len(rows) > limit
     return WorklistPage(
@@ -181,26 +200,16 @@ def _json_text(value: Any) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _page_statement(collector: bool, tier: bool, segment: bool, currency: bool, min_amount: bool) -> Select:
-    """The page read for one combination of filters, built once: the newest run's items after a rank,
-    with the run's as-of date; the values are bound per request (``worklist_page_json``)."""
+def _page_statement(used: tuple[bool, ...]) -> Select:
+    """The page read of ``worklist_page_json``: the newest run's items after a rank, with the run's
+    as-of date, money and JSON columns as the driver gives them."""
     newest = select(func.max(WorklistRun.run_id)).scalar_subquery()
     stmt = (
         select(WorklistRun.as_of, *RAW_COLUMNS)
         .join(WorklistRun, WorklistRun.run_id == ItemRow.run_id)
         .where(ItemRow.run_id == newest, ItemRow.rank > bindparam("after"))
     )
-    for used, column in (
-        (collector, ItemRow.collector_id),
-        (tier, ItemRow.tier),
-        (segment, ItemRow.segment),
-        (currency, ItemRow.currency),
-    ):
-        if used:
-            stmt = stmt.where(column == bindparam(column.key))
-    if min_amount:
-        stmt = stmt.where(ItemRow.open_amount >= bindparam("min_amount", type_=ItemRow.open_amount.type))
-    return stmt.order_by(ItemRow.rank).limit(bindparam("n", type_=Integer))
+    return _filtered(stmt, used)
 
 
 def worklist_page_json(
@@ -220,22 +229,8 @@ def worklist_page_json(
     paths equal.
     """
     cursor_run, after = _split_cursor(cursor)
-    collector = _scope(user, filters)
-    params: dict[str, Any] = {"after": after, "n": limit + 1}
-    if collector is not None:
-        params["collector_id"] = collector
-    if filters.tier is not None:
-        params["tier"] = filters.tier.value
-    for key in ("segment", "currency", "min_amount"):
-        if getattr(filters, key) is not None:
-            params[key] = getattr(filters, key)
-    stmt = _page_statement(
-        collector is not None,
-        filters.tier is not None,
-        filters.segment is not None,
-        filters.currency is not None,
-        filters.min_amount is not None,
-    )
+    used, params = _page_params(user, filters, after, limit)
+    stmt = _page_statement(used)
     with engine.connect() as conn:
         rows = conn.execute(stmt, params).all()
     if rows:
