@@ -54,17 +54,22 @@ def invoice_late_labels(
     late_days: int = 0,
     data_end: date | pd.Timestamp | str | None = None,
     config: FeatureConfig | None = None,
+    open_ids: pd.Index | None = None,
 ) -> pd.DataFrame:
     """For each invoice open on ``as_of``: late (1/0/NaN) and days late, judged with data up to data_end.
 
     Late = settled more than ``late_days`` after due, or written off, or still unsettled at data_end
     more than ``late_days`` after due. Unsettled and not yet that far past due = unknown (NaN).
+    ``open_ids``: the invoices open on ``as_of`` where the caller already has them (a snapshot's
+    invoice table), which saves cutting the book at ``as_of`` a second time.
     """
     config = config or default_config()
     as_of = to_timestamp(as_of)
     end = to_timestamp(data_end) if data_end is not None else latest_event_date(frames)
-    now = clip_book(frames, as_of)
-    open_ids = now.invoice_ids[invoice_state(now, config)["is_open"].to_numpy()]
+    if open_ids is None:
+        now = clip_book(frames, as_of)
+        open_ids = now.invoice_ids[invoice_state(now, config)["is_open"].to_numpy()]
+    open_ids = pd.Index(open_ids)
     later = clip_book(frames, max(end, as_of))
     state = invoice_state(later, config)
     idx = codes(later.invoice_ids, pd.Series(open_ids))
@@ -88,15 +93,19 @@ def customer_default_labels(
     data_end: date | pd.Timestamp | str | None = None,
     default_dpd_days: int = 90,
     config: FeatureConfig | None = None,
+    customer_ids: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Per customer known on ``as_of``: 1 if in (as_of, as_of + horizon] an invoice is ``default_dpd_days``
     past due with an open amount, or is written off; 0 if not; NaN if the horizon ends after data_end.
+    ``customer_ids``: the customers known on ``as_of`` where the caller already has them.
     """
     config = config or default_config()
     as_of = to_timestamp(as_of)
     end = to_timestamp(data_end) if data_end is not None else latest_event_date(frames)
     window_end = as_of + pd.Timedelta(days=horizon_days)
-    customer_ids = clip_book(frames, as_of).customer_ids
+    customer_ids = pd.Index(
+        customer_ids if customer_ids is not None else clip_book(frames, as_of).customer_ids
+    )
     if window_end > end:
         return pd.DataFrame(
             {"customer_id": customer_ids.to_numpy(), "default": np.full(len(customer_ids), np.nan)}

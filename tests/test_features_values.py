@@ -203,3 +203,25 @@ def test_default_by_days_past_due_without_write_off() -> None:
     assert labels.set_index("customer_id")["default"]["B"] == 1.0
     early = customer_default_labels(frames, "2024-11-15", horizon_days=90, data_end="2025-05-01")
     assert early.set_index("customer_id")["default"]["B"] == 0.0  # 90 dpd only on 03-31, after 02-13
+
+
+@pytest.mark.parametrize("as_of", ["2025-03-31", "2025-07-31", "2025-10-15"])
+def test_labels_from_a_snapshots_ids_equal_labels_that_cut_the_book_themselves(as_of: str) -> None:
+    """Training hands the snapshot's open invoices and customers to the labels (no second as-of cut);
+    the labels must be the ones the labels find on their own."""
+    from features.synthetic import generate_small_book
+
+    frames = generate_small_book(80, months=12, seed=4)
+    snap = build_snapshot(frames, as_of)
+    assert len(snap.invoices) > 10
+    late = invoice_late_labels(frames, as_of, late_days=5)
+    late_given = invoice_late_labels(
+        frames, as_of, late_days=5, open_ids=pd.Index(snap.invoices["invoice_id"])
+    )
+    pd.testing.assert_frame_equal(late_given, late)
+    assert late["late"].notna().any()
+    default = customer_default_labels(frames, as_of, horizon_days=60)
+    default_given = customer_default_labels(
+        frames, as_of, horizon_days=60, customer_ids=pd.Index(snap.customers["customer_id"])
+    )
+    pd.testing.assert_frame_equal(default_given, default)

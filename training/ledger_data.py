@@ -105,11 +105,23 @@ def snapshot_rows(
     end = data_end if data_end is not None else labels.latest_event_date(frames)
     spec = config.label
     if spec.kind == "customer_default":
-        lab = labels.customer_default_labels(frames, as_of, horizon_days=spec.horizon_days, data_end=end)
+        lab = labels.customer_default_labels(
+            frames,
+            as_of,
+            horizon_days=spec.horizon_days,
+            data_end=end,
+            customer_ids=pd.Index(snap.customers["customer_id"]),
+        )
         rows = snap.customers.merge(lab[["customer_id", "default"]], on="customer_id", how="inner")
         rows = rows.rename(columns={"default": "label"})
     else:
-        lab = labels.invoice_late_labels(frames, as_of, late_days=spec.late_days, data_end=end)
+        lab = labels.invoice_late_labels(
+            frames,
+            as_of,
+            late_days=spec.late_days,
+            data_end=end,
+            open_ids=pd.Index(snap.invoices["invoice_id"]),
+        )
         rows = snap.invoices.merge(lab[["invoice_id", "late", "days_late"]], on="invoice_id", how="inner")
         rows = rows.rename(columns={"late": "label"})
         if spec.not_yet_due_only and "inv_days_past_due" in rows:
