@@ -62,7 +62,9 @@ def build(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="processes on this machine (default: one per core for a large book)"
+            "--workers",
+            min=1,
+            help="processes on this machine (default: one per core for a large book, from 4 cores)",
         ),
     ] = None,
 ) -> None:

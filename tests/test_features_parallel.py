@@ -56,7 +56,14 @@ def test_parts_hold_every_fact_of_their_customers_once(book: LedgerFrames) -> No
     assert codes == list(range(len(clipped.invoices)))
 
 
-def test_small_books_stay_in_one_process() -> None:
+def test_small_books_and_small_machines_stay_in_one_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import features.parallel as parallel
+
+    monkeypatch.setattr(parallel, "cores", lambda: 16)
     assert default_workers(5_000) == 1
+    assert default_workers(250_000) == 2
+    assert default_workers(10_000_000) == parallel.MAX_WORKERS
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert default_workers(10_000_000) == 1
     assert customer_ranges(10, 3) == [(0, 3), (3, 7), (7, 10)]
     assert customer_ranges(2, 4) == [(0, 1), (1, 2)]

@@ -230,7 +230,7 @@ def refresh_worklist(
     started = clock
     frames = load_frames(engine)
     stage("load")
-    snapshot = build_snapshot(frames, day, workers=None)  # every core for a large book
+    snapshot = build_snapshot(frames, day, workers=None)  # every core for a large book on 4+ cores
     stage("features")
     default, late = served["default_risk"].model, served["late_payment"].model
     dates = served.get("payment_date")
