@@ -124,6 +124,15 @@ def _drift(frames: Any, settings: Any, as_of: dt.date) -> None:
 
     summary = run_drift(frames, as_of=as_of, model_name="default_risk", settings=settings)
     console.print(drift_summary_text(summary))
+    if summary["dataset_drift"]:
+        console.print(
+            "  (demo) The reference is the champion's training rows, pooled over as-of dates months "
+            f"before {as_of:%Y-%m-%d}. A generated book only grows older and longer since, so features "
+            "of history and tenure move by construction here. On a live book, DRIFT means: check the "
+            "features listed before trusting the scores, and consider `arrisk retrain`.",
+            style="dim",
+            highlight=False,
+        )
 
 
 def _serve(engine: Any, as_of: dt.date, port: int) -> None:
