@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
-from features.asof import DAY, clip_book, codes, to_timestamp
+from features.asof import DAY, AsOfBook, clip_book, codes, to_timestamp
 from features.config import FeatureConfig, default_config
 from features.invoice_state import invoice_state
 
@@ -55,13 +55,17 @@ def invoice_late_labels(
     data_end: date | pd.Timestamp | str | None = None,
     config: FeatureConfig | None = None,
     open_ids: pd.Index | None = None,
+    outcomes: dict[pd.Timestamp, tuple[AsOfBook, pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """For each invoice open on ``as_of``: late (1/0/NaN) and days late, judged with data up to data_end.
 
     Late = settled more than ``late_days`` after due, or written off, or still unsettled at data_end
     more than ``late_days`` after due. Unsettled and not yet that far past due = unknown (NaN).
     ``open_ids``: the invoices open on ``as_of`` where the caller already has them (a snapshot's
-    invoice table), which saves cutting the book at ``as_of`` a second time.
+    invoice table), which saves cutting the book at ``as_of`` a second time. ``outcomes``: a cache,
+    by day, of the book cut where the outcomes are read and its invoice states; every as-of date
+    before the data's end reads them at that same end, so a caller labelling several dates of one
+    book with one config passes the same dict and the book is cut there once.
     """
     config = config or default_config()
     as_of = to_timestamp(as_of)
@@ -70,8 +74,14 @@ def invoice_late_labels(
         now = clip_book(frames, as_of)
         open_ids = now.invoice_ids[invoice_state(now, config)["is_open"].to_numpy()]
     open_ids = pd.Index(open_ids)
-    later = clip_book(frames, max(end, as_of))
-    state = invoice_state(later, config)
+    outcome_day = max(end, as_of)
+    cached = outcomes.get(outcome_day) if outcomes is not None else None
+    if cached is None:
+        later = clip_book(frames, outcome_day)
+        cached = (later, invoice_state(later, config))
+        if outcomes is not None:
+            outcomes[outcome_day] = cached
+    later, state = cached
     idx = codes(later.invoice_ids, pd.Series(open_ids))
     due = later.invoices["due_date"].to_numpy()[idx]
     settled_at = state["settled_at"].to_numpy()[idx]

@@ -225,3 +225,14 @@ def test_labels_from_a_snapshots_ids_equal_labels_that_cut_the_book_themselves(a
         frames, as_of, horizon_days=60, customer_ids=pd.Index(snap.customers["customer_id"])
     )
     pd.testing.assert_frame_equal(default_given, default)
+
+
+def test_late_labels_of_several_dates_from_one_outcome_cut_equal_labels_cut_per_date() -> None:
+    from features.synthetic import generate_small_book
+
+    frames = generate_small_book(80, months=12, seed=4)
+    outcomes: dict = {}
+    for as_of in ["2025-03-31", "2025-07-31", "2025-10-15"]:
+        shared = invoice_late_labels(frames, as_of, late_days=5, outcomes=outcomes)
+        pd.testing.assert_frame_equal(shared, invoice_late_labels(frames, as_of, late_days=5))
+    assert len(outcomes) == 1  # the book was cut at the data's end once for the three dates

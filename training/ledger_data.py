@@ -115,12 +115,15 @@ def snapshot_rows(
         rows = snap.customers.merge(lab[["customer_id", "default"]], on="customer_id", how="inner")
         rows = rows.rename(columns={"default": "label"})
     else:
+        # one cut at the data's end serves every as-of date of this book (cached beside the snapshots)
+        outcomes = snapshots.setdefault(("late outcomes", book_key), {}) if snapshots is not None else None
         lab = labels.invoice_late_labels(
             frames,
             as_of,
             late_days=spec.late_days,
             data_end=end,
             open_ids=pd.Index(snap.invoices["invoice_id"]),
+            outcomes=outcomes,
         )
         rows = snap.invoices.merge(lab[["invoice_id", "late", "days_late"]], on="invoice_id", how="inner")
         rows = rows.rename(columns={"late": "label"})
