@@ -99,7 +99,7 @@ def _shared(shape: tuple[int, int]) -> np.ndarray:
 
 def _build_part(index: int, lo: int, hi: int, config):  # type: ignore[no-untyped-def]
     """In a worker: the features of one customer range, written into the shared blocks; returns the
-    column names and the book's invoice code of each open-invoice row (the ids are known here)."""
+    book's invoice code of each open-invoice row (names and ids are known to the parent)."""
     from features.pipeline import features_of_book
 
     assert _SHARED is not None
@@ -108,7 +108,7 @@ def _build_part(index: int, lo: int, hi: int, config):  # type: ignore[no-untype
     customers, invoices, open_codes = features_of_book(part, config)
     customer_block[:, lo:hi] = customers.iloc[:, 1:].to_numpy().T
     invoice_blocks[index][:, : len(invoices)] = invoices.iloc[:, 2:].to_numpy().T
-    return list(customers.columns[1:]), list(invoices.columns[2:]), global_inv[open_codes]
+    return global_inv[open_codes]
 
 
 def build_in_parallel(book: AsOfBook, config, workers: int):  # type: ignore[no-untyped-def]
@@ -119,10 +119,9 @@ def build_in_parallel(book: AsOfBook, config, workers: int):  # type: ignore[no-
     ranges = customer_ranges(len(book.customer_ids), workers)
     per_customer = np.bincount(book.invoices["cust"].to_numpy(), minlength=len(book.customer_ids))
     capacity = [int(per_customer[lo:hi].sum()) for lo, hi in ranges]
-    n_customer_features = len(customer_feature_names(config))
-    n_invoice_features = len(invoice_feature_names(config))
-    customer_block = _shared((n_customer_features, len(book.customer_ids)))
-    invoice_blocks = [_shared((n_invoice_features, cap)) for cap in capacity]
+    customer_names, invoice_names = customer_feature_names(config), invoice_feature_names(config)
+    customer_block = _shared((len(customer_names), len(book.customer_ids)))
+    invoice_blocks = [_shared((len(invoice_names), cap)) for cap in capacity]
     _SHARED = (book, customer_block, invoice_blocks)
     try:
         context = multiprocessing.get_context("fork")
@@ -131,16 +130,15 @@ def build_in_parallel(book: AsOfBook, config, workers: int):  # type: ignore[no-
             parts = [f.result() for f in futures]
     finally:
         _SHARED = None
-    customer_names, invoice_names = parts[0][0], parts[0][1]
     customers = pd.DataFrame(customer_block.T, columns=customer_names, copy=False)
     customers.insert(0, "customer_id", book.customer_ids.to_numpy())
-    codes = np.concatenate([p[2] for p in parts])
+    codes = np.concatenate(parts)
     order = np.argsort(codes, kind="stable")
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
     block = np.empty((len(invoice_names), len(codes)), dtype="float64")
     start = 0
-    for (_, _, part_codes), shared in zip(parts, invoice_blocks, strict=True):
+    for part_codes, shared in zip(parts, invoice_blocks, strict=True):
         block[:, position[start : start + len(part_codes)]] = shared[:, : len(part_codes)]
         start += len(part_codes)
     invoices = pd.DataFrame(block.T, columns=invoice_names, copy=False)
