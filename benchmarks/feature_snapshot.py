@@ -1,16 +1,15 @@
 """Benchmark: one as-of feature snapshot on the generated book at 100k and 1M customers, against DuckDB.
 
 Each measurement runs in its own process so its peak memory (ru_maxrss) is its own:
-  * ours: ``features.pipeline.build_snapshot_from_parquet``, timed in its two halves: load = read the
-    Parquet book and cut it at the as-of date (``features.parquet_source.read_asof_book``: DuckDB joins
-    ids to row numbers, then ``clip_book``), build = ``snapshot_of_book`` (every feature) with
-    the default number of worker processes (``features.parallel.default_workers``: one process on a
-    machine of fewer than 4 cores);
-  * ours_all_cores: the same, the build on one forked worker per core (peak memory is then the sampled
-    PSS of the whole process tree where that exceeds this process's own peak RSS);
+  * ours: ``features.pipeline.build_snapshot_from_parquet`` as the CLI runs it, the SQL engine
+    (``features.sql_engine``: the cut, invoice states and every feature family in DuckDB on every
+    core), from the Parquet files to the two pandas tables;
+  * ours_pandas: the same snapshot by the pandas engine, timed in its two halves: load = read the
+    Parquet book and cut it at the as-of date (``features.parquet_source.read_asof_book``), build =
+    ``snapshot_of_book`` (every feature, in one process on a machine of fewer than 4 cores);
   * duckdb: the same core aggregates (open / overdue amount, oldest days past due, paid invoices,
     mean days late, amount invoiced in 365 days; fx at the as-of rate, leak-free) in one SQL query
-    straight from the Parquet files.
+    straight from the Parquet files: the reference for what this machine can do.
 Results (medians over repeats) go to benchmarks/results/features.json; a short table is printed.
 
     .venv/bin/python benchmarks/feature_snapshot.py [--sizes 100000,1000000] [--repeats 3] [--book-dir DIR]
@@ -81,74 +80,44 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class TreeMemory:
-    """Peak proportional set size (PSS) of this process and its children, sampled every 250 ms.
-
-    With forked workers the RSS of each process counts the pages they share copy-on-write once per
-    process; PSS splits them, so the sum is the memory the tree really holds."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @staticmethod
-    def _pss_kb(pid: int) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while not self._stop.wait(0.25):  # reading smaps walks page tables: often would slow the run
-            try:
-                children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
-            except OSError:
-                children = []
-            total = self._pss_kb(me) + sum(self._pss_kb(int(c)) for c in children)
-            self.peak_kb = max(self.peak_kb, total)
-
-
-def run_ours(book: Path, out: Path, workers: int | None = None) -> dict:
+def run_ours(book: Path, out: Path) -> dict:
     import pyarrow.parquet as pq
 
+    from features.parallel import cores
+    from features.pipeline import build_snapshot_from_parquet
+
+    t0 = time.perf_counter()
+    snap = build_snapshot_from_parquet(book, AS_OF)  # the default engine: sql
+    seconds = time.perf_counter() - t0
+    input_rows = sum(pq.read_metadata(p).num_rows for p in book.glob("*.parquet"))
+    snap.customers[["customer_id", *CORE]].to_parquet(out)
+    return {
+        "total_s": seconds,
+        "peak_mb": peak_mb(),
+        "input_rows": input_rows,
+        "customers": len(snap.customers),
+        "open_invoices": len(snap.invoices),
+        "threads": cores(),
+    }
+
+
+def run_pandas(book: Path, out: Path) -> dict:
     from features.parallel import default_workers
     from features.parquet_source import read_asof_book
     from features.pipeline import snapshot_of_book
 
-    with TreeMemory() as memory:
-        t0 = time.perf_counter()
-        as_of_book = read_asof_book(book, AS_OF)
-        t1 = time.perf_counter()
-        workers = default_workers(len(as_of_book.customer_ids)) if workers is None else workers
-        snap = snapshot_of_book(as_of_book, workers=workers)
-        t2 = time.perf_counter()
-    input_rows = sum(pq.read_metadata(p).num_rows for p in book.glob("*.parquet"))
+    t0 = time.perf_counter()
+    as_of_book = read_asof_book(book, AS_OF)
+    t1 = time.perf_counter()
+    workers = default_workers(len(as_of_book.customer_ids))
+    snap = snapshot_of_book(as_of_book, workers=workers)
+    t2 = time.perf_counter()
     snap.customers[["customer_id", *CORE]].to_parquet(out)
     return {
         "load_s": t1 - t0,  # read + clip to the as-of date
         "build_s": t2 - t1,
         "total_s": t2 - t0,
-        "peak_mb": max(peak_mb(), memory.peak_kb / 1024),  # RSS of this process, or PSS of the tree
-        "peak_rss_this_process_mb": peak_mb(),
-        "peak_pss_with_workers_mb": memory.peak_kb / 1024,
-        "input_rows": input_rows,
-        "customers": len(snap.customers),
-        "open_invoices": len(snap.invoices),
+        "peak_mb": peak_mb(),
         "workers": workers,
     }
 
@@ -163,6 +132,9 @@ def run_duckdb(book: Path, out: Path) -> dict:
     seconds = time.perf_counter() - t0
     result.to_parquet(out)
     return {"total_s": seconds, "peak_mb": peak_mb(), "customers_with_invoices": len(result)}
+
+
+CHILDREN = {"ours": run_ours, "ours_pandas": run_pandas, "duckdb": run_duckdb}
 
 
 def child(kind: str, book: Path, out: Path) -> dict:
@@ -207,18 +179,12 @@ def main() -> None:
     parser.add_argument(
         "--book-dir", type=Path, default=Path(os.environ.get("ARRISK_BENCH_DIR", "/tmp/arrisk_bench"))
     )
-    parser.add_argument("--child", choices=["ours", "ours_all_cores", "duckdb"])
+    parser.add_argument("--child", choices=list(CHILDREN))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
-        if args.child == "duckdb":
-            print(json.dumps(run_duckdb(args.book_dir, args.out)))
-        else:
-            from features.parallel import cores
-
-            every = args.child == "ours_all_cores"
-            print(json.dumps(run_ours(args.book_dir, args.out, workers=cores() if every else None)))
+        print(json.dumps(CHILDREN[args.child](args.book_dir, args.out)))
         return
     results = {
         "as_of": AS_OF,
@@ -232,43 +198,48 @@ def main() -> None:
     }
     for n in (int(s) for s in args.sizes.split(",")):
         book = ensure_book(args.book_dir, n)
-        ours, every, duck = [], [], []
+        runs: dict[str, list[dict]] = {kind: [] for kind in CHILDREN}
         for _ in range(args.repeats):  # interleaved, so all see the same load on a shared machine
-            ours.append(child("ours", book, args.book_dir / f"ours_{n}.parquet"))
-            every.append(child("ours_all_cores", book, args.book_dir / f"every_{n}.parquet"))
-            duck.append(child("duckdb", book, args.book_dir / f"duck_{n}.parquet"))
+            for kind in CHILDREN:
+                runs[kind].append(child(kind, book, args.book_dir / f"{kind}_{n}.parquet"))
         load_avg = os.getloadavg()
-        ours_s, duck_s_runs = [r["total_s"] for r in ours], [r["total_s"] for r in duck]
-        timed = ("load_s", "build_s", "total_s", "peak_mb")
-        memory = ("peak_rss_this_process_mb", "peak_pss_with_workers_mb")
-        med = {k: statistics.median(r[k] for r in ours) for k in (*timed, *memory)}
-        duck_s = statistics.median(r["total_s"] for r in duck)
+        ours, pandas_, duck = runs["ours"], runs["ours_pandas"], runs["duckdb"]
+        ours_s, duck_s = (statistics.median(r["total_s"] for r in rs) for rs in (ours, duck))
+        pandas_med = {
+            k: statistics.median(r[k] for r in pandas_) for k in ("load_s", "build_s", "total_s", "peak_mb")
+        }
         results["sizes"][str(n)] = {
-            "ours": {**med, "input_rows": ours[0]["input_rows"], "customers": ours[0]["customers"],
-                     "open_invoices": ours[0]["open_invoices"],
-                     "rows_per_s_build": ours[0]["input_rows"] / med["build_s"],
-                     "workers": ours[0]["workers"],
-                     "runs_total_s": [round(r["total_s"], 2) for r in ours]},
-            "ours_all_cores": {**{k: statistics.median(r[k] for r in every) for k in (*timed, *memory)},
-                               "workers": every[0]["workers"],
-                               "runs_total_s": [round(r["total_s"], 2) for r in every]},
-            "ratio_all_cores_total_vs_duckdb": statistics.median(r["total_s"] for r in every) / duck_s,
+            "ours": {"engine": "sql", "total_s": ours_s,
+                     "peak_mb": statistics.median(r["peak_mb"] for r in ours),
+                     "input_rows": ours[0]["input_rows"], "customers": ours[0]["customers"],
+                     "open_invoices": ours[0]["open_invoices"], "rows_per_s": ours[0]["input_rows"] / ours_s,
+                     "threads": ours[0]["threads"], "runs_total_s": [round(r["total_s"], 2) for r in ours]},
+            "ours_pandas": {"engine": "pandas", **pandas_med, "workers": pandas_[0]["workers"],
+                            "runs_total_s": [round(r["total_s"], 2) for r in pandas_]},
             "duckdb": {"total_s": duck_s, "peak_mb": statistics.median(r["peak_mb"] for r in duck),
                        "runs_total_s": [round(r["total_s"], 2) for r in duck]},
             "load_average_after": [round(x, 2) for x in load_avg],
-            "ratio_total_vs_duckdb": med["total_s"] / duck_s,
-            "ratio_per_pair": [round(o / d, 2) for o, d in zip(ours_s, duck_s_runs, strict=True)],
-            "ratio_build_only_vs_duckdb": med["build_s"] / duck_s,
+            "ratio_total_vs_duckdb": ours_s / duck_s,
+            "ratio_per_pair": [round(o["total_s"] / d["total_s"], 2)
+                               for o, d in zip(ours, duck, strict=True)],
+            "ratio_pandas_total_vs_duckdb": pandas_med["total_s"] / duck_s,
+            "sql_over_pandas_engine": ours_s / pandas_med["total_s"],
             "agreement_with_duckdb": agreement(args.book_dir / f"ours_{n}.parquet",
-                                               args.book_dir / f"duck_{n}.parquet"),
+                                               args.book_dir / f"duckdb_{n}.parquet"),
+            "agreement_with_pandas_engine": agreement(args.book_dir / f"ours_{n}.parquet",
+                                                      args.book_dir / f"ours_pandas_{n}.parquet"),
         }  # fmt: skip
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2))
-    header = ("customers", "load s", "build s", "total s", "peak MB", "duckdb s", "ratio")
+    header = ("customers", "ours s", "peak MB", "pandas s", "duckdb s", "ratio")
     print(" ".join(f"{h:>9}" for h in header))
     for n, r in results["sizes"].items():
-        o = r["ours"]
-        cells = (o["load_s"], o["build_s"], o["total_s"], o["peak_mb"], r["duckdb"]["total_s"])
+        cells = (
+            r["ours"]["total_s"],
+            r["ours"]["peak_mb"],
+            r["ours_pandas"]["total_s"],
+            r["duckdb"]["total_s"],
+        )
         print(
             f"{int(n):>9,} " + " ".join(f"{c:>9.1f}" for c in cells) + f" {r['ratio_total_vs_duckdb']:>9.2f}"
         )

@@ -108,7 +108,8 @@ def promise_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFrame:
     prom = book.promises
     cust = prom["cust"].to_numpy()
     deadline = prom["promised_date"].to_numpy() + config.promise_grace_days * DAY
-    until = np.minimum(deadline, book.as_of.to_datetime64())
+    as_of = book.as_of.to_datetime64()
+    until = np.where(np.isnat(deadline), as_of, np.minimum(deadline, as_of))  # no promised date: up to as_of
     if len(prom):
         by_deadline, before = _paid_by(book, cust, until, prom["created_at"].to_numpy() - DAY)
         covered = by_deadline - before
@@ -116,7 +117,7 @@ def promise_features(book: AsOfBook, config: FeatureConfig) -> pd.DataFrame:
         covered = np.zeros(0)
     amount = prom["amount"].to_numpy()
     kept = covered >= amount - tolerance(amount, config)
-    matured = deadline <= book.as_of.to_datetime64()
+    matured = deadline <= as_of
     broken = ~kept & matured
     n_kept, n_broken = total(n, cust[kept]), total(n, cust[broken])
     return pd.DataFrame(

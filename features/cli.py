@@ -67,18 +67,26 @@ def build(
             help="processes on this machine (default: one per core for a large book, from 4 cores)",
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="a Parquet book's engine: sql (DuckDB, every core) or pandas (the same features in pandas)",
+        ),
+    ] = "sql",
 ) -> None:
     """Build customer and open-invoice feature snapshots as of each date and write them to Parquet."""
     from rich.progress import Progress
 
     from arrisk.settings import get_settings
     from features.config import load_config
-    from features.pipeline import build_snapshot, build_snapshot_from_parquet, write_snapshot
+    from features.pipeline import build_snapshot, build_snapshot_from_parquet, check_engine, write_snapshot
 
+    check_engine(engine)
     dates = _parse_dates(as_of)
     cfg = load_config(config)
     address = dask_scheduler or get_settings().dask_scheduler
-    # a Parquet book on one machine is read lean, per date (ids joined in DuckDB, never Python strings)
+    # a Parquet book on one machine is read per date straight from its files (DuckDB)
     lean = address is None and source is not None and (source / "invoices.parquet").exists()
     frames = None
     if not lean:
@@ -93,7 +101,13 @@ def build(
 
                 snapshot = build_snapshot_dask(frames, day, client=client, config=cfg)  # type: ignore[arg-type]
             elif lean:
-                snapshot = build_snapshot_from_parquet(source, day, config=cfg, workers=workers)  # type: ignore[arg-type]
+                snapshot = build_snapshot_from_parquet(
+                    source,  # type: ignore[arg-type]
+                    day,
+                    config=cfg,
+                    workers=workers,
+                    engine=engine,
+                )
             else:
                 snapshot = build_snapshot(frames, day, config=cfg, workers=workers)  # type: ignore[arg-type]
             paths = write_snapshot(snapshot, out)

@@ -22,6 +22,7 @@ from features.catalogue import INVOICE_OWN, customer_catalogue, invoice_catalogu
 from features.config import FeatureConfig, default_config
 from features.invoice import invoice_features
 from features.invoice_state import invoice_state
+from features.memory import small_pages
 from features.snapshot_io import Snapshot, read_snapshot, write_snapshot
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "write_snapshot",
 ]
 
+# How a Parquet book's snapshot is computed (``build_snapshot_from_parquet``).
+ENGINES = ("sql", "pandas")
 # Bump when a feature's computation changes without its name or config changing.
 FEATURE_CODE_REVISION = "1"
 
@@ -117,15 +120,36 @@ def build_snapshot_from_parquet(
     as_of: date | pd.Timestamp | str,
     *,
     config: FeatureConfig | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    engine: str = "sql",
 ) -> Snapshot:
-    """``build_snapshot`` of the book in ``folder``, read lean (Parquet via DuckDB; CSV via ``read_dir``)."""
+    """``build_snapshot`` of the book in ``folder``; the same tables from either engine.
+
+    ``engine="sql"`` (the default) computes everything in DuckDB on ``workers`` threads (default: one
+    per core, see ``features.sql_engine``); ``engine="pandas"`` reads the book lean (Parquet via
+    DuckDB id joins) and runs the pandas feature functions on ``workers`` processes. A CSV book
+    always takes the ordinary reader and the pandas functions.
+    """
     folder = Path(folder)
+    check_engine(engine)
     if not (folder / "invoices.parquet").exists():
-        return build_snapshot(read_dir(folder), as_of, config=config, workers=workers)
+        return build_snapshot(
+            read_dir(folder), as_of, config=config, workers=1 if workers is None else workers
+        )
+    if engine == "sql":
+        from features.sql_engine import build_snapshot_sql
+
+        return build_snapshot_sql(folder, as_of, config=config, threads=workers)
     from features.parquet_source import read_asof_book
 
     return snapshot_of_book(read_asof_book(folder, as_of), config=config, workers=workers)
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        from arrisk.errors import ValidationError
+
+        raise ValidationError(f"unknown feature engine {engine!r}; choose one of: {', '.join(ENGINES)}")
 
 
 def snapshot_of_book(
@@ -137,10 +161,11 @@ def snapshot_of_book(
 
     config = config or default_config()
     workers = default_workers(len(book.customer_ids)) if workers is None else workers
-    if workers > 1:
-        customers, invoices = build_in_parallel(book, config, workers)
-    else:
-        customers, invoices, _ = features_of_book(book, config)
+    with small_pages():
+        if workers > 1:
+            customers, invoices = build_in_parallel(book, config, workers)
+        else:
+            customers, invoices, _ = features_of_book(book, config)
     return Snapshot(as_of=book.as_of, customers=customers, invoices=invoices, version=feature_version(config))
 
 

@@ -1,4 +1,5 @@
-"""The Parquet fast path (DuckDB id joins + ``clip_book``) gives exactly ``build_snapshot``'s tables."""
+"""The Parquet paths (the default SQL engine; DuckDB id joins + ``clip_book`` for the pandas engine)
+give ``build_snapshot``'s tables."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def assert_same_snapshot(got: Snapshot, expected: Snapshot) -> None:
 def test_parquet_path_equals_build_snapshot(book: LedgerFrames, tmp_path: Path, day: str) -> None:
     folder = write_parquet_book(book, tmp_path / "book")
     assert len(book.dunning_events) and len(book.payment_plans) and len(book.disputes)
-    assert_same_snapshot(build_snapshot_from_parquet(folder, day), build_snapshot(book, day))
+    assert_same_snapshot(build_snapshot_from_parquet(folder, day, engine="pandas"), build_snapshot(book, day))
 
 
 def test_parquet_path_handles_unknown_ids_and_missing_dates(book: LedgerFrames, tmp_path: Path) -> None:
@@ -60,14 +61,16 @@ def test_parquet_path_handles_unknown_ids_and_missing_dates(book: LedgerFrames, 
     folder = write_parquet_book(changed, tmp_path / "book")
     filled = fill_allocation_dates(changed)  # what every reader does with a missing applied_at
     for day in ("2025-05-31", "2025-09-30"):
-        assert_same_snapshot(build_snapshot_from_parquet(folder, day), build_snapshot(filled, day))
+        got = build_snapshot_from_parquet(folder, day, engine="pandas")
+        assert_same_snapshot(got, build_snapshot(filled, day))
 
 
 def test_parquet_path_is_leak_free(book: LedgerFrames, tmp_path: Path) -> None:
     counter = iter(range(10_000))
 
     def via_parquet(frames: LedgerFrames, as_of: pd.Timestamp) -> Snapshot:
-        return build_snapshot_from_parquet(write_parquet_book(frames, tmp_path / str(next(counter))), as_of)
+        folder = write_parquet_book(frames, tmp_path / str(next(counter)))
+        return build_snapshot_from_parquet(folder, as_of, engine="pandas")
 
     assert check_leak_free(book, "2025-06-15", build=via_parquet, seed=5) == []
 
@@ -89,15 +92,16 @@ def test_ids_are_the_real_ids_of_the_kept_rows(book: LedgerFrames, tmp_path: Pat
         ("payments", "payment_id", "allocated"),
     ],
 )
+@pytest.mark.parametrize("engine", ["pandas", "sql"])
 def test_duplicate_ids_are_refused(
-    book: LedgerFrames, tmp_path: Path, table: str, kind: str, row: str
+    book: LedgerFrames, tmp_path: Path, table: str, kind: str, row: str, engine: str
 ) -> None:
     frame = getattr(book, table)
     pick = frame[kind].isin(book.allocations[kind]) if row == "allocated" else frame.index == 0
     doubled = pd.concat([frame, frame[np.asarray(pick)].iloc[:1]], ignore_index=True)
     folder = write_parquet_book(LedgerFrames(**{**dict(book.items()), table: doubled}), tmp_path / "b")
     with pytest.raises(ValidationError, match=f"{kind} must be unique"):
-        read_asof_book(folder, "2025-06-30")
+        build_snapshot_from_parquet(folder, "2025-06-30", engine=engine)
 
 
 def test_stable_order_sorts_by_group_then_date_keeping_ties() -> None:

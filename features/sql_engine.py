@@ -1,0 +1,621 @@
+"""The as-of snapshot of a Parquet book computed in DuckDB SQL, on every core.
+
+Same definitions, same tables as ``features.pipeline.build_snapshot`` (a test holds them equal on
+generated books, with unknown ids, missing dates and every optional table), but the cut, the invoice
+states and every feature family are SQL over the Parquet files, so the work runs on all cores with no
+Python object per id. The leak guard is the same rule, applied where each table is read: every fact
+enters through one ``known`` filter on its own date (``_tables``), and the leak checker
+(``features.leakage``) is run against this engine too.
+
+Dates become day numbers (``DOUBLE`` days since 1970-01-01, exact for the ledger's dates), so a
+difference of two dates is already the feature's "days". Keys are Parquet row numbers: ``crow`` of
+the customer, ``irow`` of the invoice; tables come back ordered by them, as ``clip_book`` orders its
+codes.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.asof import to_timestamp
+from features.catalogue import INVOICE_OWN, _bucket_names
+from features.config import FeatureConfig, default_config
+from features.memory import small_pages
+from features.snapshot_io import Snapshot
+
+DAY_US = 86_400_000_000
+
+# table -> {column: SQL type} the engine reads; absent optional columns read as NULL
+COLUMNS: dict[str, dict[str, str]] = {
+    "customers": {
+        "customer_id": "VARCHAR",
+        "currency": "VARCHAR",
+        "payment_terms_days": "DOUBLE",
+        "credit_limit": "DOUBLE",
+        "created_at": "TIMESTAMP",
+    },
+    "invoices": {
+        "invoice_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "issue_date": "TIMESTAMP",
+        "due_date": "TIMESTAMP",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+    },
+    "payments": {"payment_id": "VARCHAR", "customer_id": "VARCHAR", "payment_date": "TIMESTAMP"},
+    "allocations": {
+        "payment_id": "VARCHAR",
+        "invoice_id": "VARCHAR",
+        "amount": "DOUBLE",
+        "applied_at": "TIMESTAMP",
+        "reversed_at": "TIMESTAMP",
+    },
+    "credit_notes": {
+        "customer_id": "VARCHAR",
+        "invoice_id": "VARCHAR",
+        "issue_date": "TIMESTAMP",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+    },
+    "disputes": {
+        "invoice_id": "VARCHAR",
+        "opened_at": "TIMESTAMP",
+        "resolved_at": "TIMESTAMP",
+        "amount": "DOUBLE",
+    },
+    "promises": {
+        "customer_id": "VARCHAR",
+        "created_at": "TIMESTAMP",
+        "promised_date": "TIMESTAMP",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+    },
+    "write_offs": {"invoice_id": "VARCHAR", "date": "TIMESTAMP", "amount": "DOUBLE", "status": "VARCHAR"},
+    "dunning_events": {
+        "invoice_id": "VARCHAR",
+        "level": "DOUBLE",
+        "event_date": "TIMESTAMP",
+        "status": "VARCHAR",
+    },
+    "payment_plans": {"customer_id": "VARCHAR", "created_at": "TIMESTAMP", "broken_at": "TIMESTAMP"},
+    "credit_limits": {
+        "customer_id": "VARCHAR",
+        "effective_date": "TIMESTAMP",
+        "credit_limit": "DOUBLE",
+        "currency": "VARCHAR",
+    },
+    "fx_rates": {"currency": "VARCHAR", "rate_date": "TIMESTAMP", "rate_to_base": "DOUBLE"},
+}
+# read as ``pd.to_numeric(errors="coerce")`` reads them: text that is no number is NULL (NaN)
+_DOUBLE_FROM_TEXT = {"amount", "level"}
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _day(expr: str) -> str:
+    """A date or timestamp as DOUBLE days since 1970-01-01 (NULL stays NULL)."""
+    return f"(epoch_us(CAST({expr} AS TIMESTAMP)) / {DAY_US}.0)"
+
+
+def _source(folder: Path, table: str) -> str:
+    """``SELECT`` of the table's wanted columns (typed) and its row number; empty without a file."""
+    import pyarrow.parquet as pq
+
+    wanted = COLUMNS[table]
+    path = folder / f"{table}.parquet"
+    if not path.exists():
+        nulls = ", ".join(f"NULL::{t} AS {c}" for c, t in wanted.items())
+        return f"(SELECT {nulls}, 0::BIGINT AS file_row_number WHERE false)"
+    schema = pq.read_schema(path)
+    have = set(schema.names)
+    cols = []
+    for c, t in wanted.items():
+        if c not in have:
+            cols.append(f"NULL::{t} AS {c}")
+        elif t == "DOUBLE" and c in _DOUBLE_FROM_TEXT:
+            cols.append(f"TRY_CAST({c} AS DOUBLE) AS {c}")
+        elif t == "VARCHAR":
+            cols.append(f"CAST({c} AS VARCHAR) AS {c}")
+        else:
+            cols.append(f"CAST({c} AS {t}) AS {c}")
+    return (
+        f"(SELECT {', '.join(cols)}, file_row_number "
+        f"FROM read_parquet({_quoted(str(path))}, file_row_number = true))"
+    )
+
+
+def _has_rows(folder: Path, table: str) -> bool:
+    import pyarrow.parquet as pq
+
+    path = folder / f"{table}.parquet"
+    return path.exists() and pq.read_metadata(path).num_rows > 0
+
+
+def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
+    """The book cut at day ``a``: every statement's ``WHERE`` keeps only facts dated on or before it."""
+    src = {t: _source(folder, t) for t in COLUMNS}
+    tol = f"greatest({config.paid_tolerance_abs}, {config.paid_tolerance_rel} * abs(%s))"
+    open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(sc.credited, 0) - coalesce(sw.written_off, 0)"
+    return [
+        # latest rate known on day a, else the currency's earliest (reference data, not an event)
+        f"""CREATE TEMP TABLE rates AS
+        SELECT currency,
+          coalesce(arg_max(rate_to_base, rate_date) FILTER (WHERE {_day("rate_date")} <= {a}),
+                   arg_min(rate_to_base, rate_date)) AS rate
+        FROM {src["fx_rates"]} GROUP BY currency""",
+        f"""CREATE TEMP TABLE c AS
+        SELECT x.file_row_number AS crow, x.customer_id, x.payment_terms_days AS terms,
+          x.credit_limit * coalesce(r.rate, 1.0) AS master_limit, {_day("x.created_at")} AS created
+        FROM {src["customers"]} x LEFT JOIN rates r ON r.currency = x.currency
+        WHERE x.created_at IS NULL OR {_day("x.created_at")} <= {a}""",
+        # limit in force: the latest change on or before a (NULL date = from the start; ties: later row)
+        f"""CREATE TEMP TABLE lim AS
+        SELECT c.crow, arg_max(x.credit_limit * coalesce(r.rate, 1.0),
+                               [coalesce({_day("x.effective_date")}, -1e18), x.file_row_number])
+          AS credit_limit
+        FROM {src["credit_limits"]} x JOIN c USING (customer_id) LEFT JOIN rates r ON r.currency = x.currency
+        WHERE x.effective_date IS NULL OR {_day("x.effective_date")} <= {a}
+        GROUP BY c.crow""",
+        f"""CREATE TEMP TABLE i AS
+        SELECT x.file_row_number AS irow, x.invoice_id, c.crow, {_day("x.issue_date")} AS issue,
+          {_day("x.due_date")} AS due, coalesce(r.rate, 1.0) AS rate,
+          x.amount * coalesce(r.rate, 1.0) AS amount
+        FROM {src["invoices"]} x JOIN c USING (customer_id) LEFT JOIN rates r ON r.currency = x.currency
+        WHERE {_day("x.issue_date")} <= {a}""",
+        # an allocation without applied_at is applied on its payment's date; reversed by a: not counted
+        f"""CREATE TEMP TABLE a AS
+        SELECT x.file_row_number AS arow, i.irow, i.crow, p.file_row_number AS prow, i.amount AS inv_amount,
+          x.amount * i.rate AS amount, {_day("coalesce(x.applied_at, p.payment_date)")} AS applied
+        FROM {src["allocations"]} x JOIN i USING (invoice_id)
+        LEFT JOIN {src["payments"]} p ON p.payment_id = x.payment_id
+        WHERE {_day("coalesce(x.applied_at, p.payment_date)")} <= {a}
+          AND NOT coalesce({_day("x.reversed_at")} <= {a}, false)""",
+        f"""CREATE TEMP TABLE pay AS
+        SELECT c.crow, max({_day("x.payment_date")}) AS last_payment
+        FROM {src["payments"]} x JOIN c USING (customer_id)
+        WHERE {_day("x.payment_date")} <= {a} GROUP BY c.crow""",
+        f"""CREATE TEMP TABLE cn AS
+        SELECT x.file_row_number AS nrow, i.irow, coalesce(i.crow, c.crow) AS crow,
+          {_day("x.issue_date")} AS d,
+          x.amount * coalesce(r.rate, 1.0) AS amount
+        FROM {src["credit_notes"]} x LEFT JOIN i ON i.invoice_id = x.invoice_id
+        LEFT JOIN c ON c.customer_id = x.customer_id LEFT JOIN rates r ON r.currency = x.currency
+        WHERE {_day("x.issue_date")} <= {a} AND coalesce(i.crow, c.crow) IS NOT NULL""",
+        # resolved after a: still open on a
+        f"""CREATE TEMP TABLE dis AS
+        SELECT x.file_row_number AS drow, i.irow, i.crow,
+          CASE WHEN {_day("x.resolved_at")} <= {a} THEN {_day("x.resolved_at")} END AS resolved,
+          CASE WHEN isnan(x.amount) THEN NULL ELSE x.amount * i.rate END AS amount
+        FROM {src["disputes"]} x JOIN i USING (invoice_id)
+        WHERE {_day("x.opened_at")} <= {a}""",
+        # a promise is judged by the allocations to the customer after the day before it was made, up
+        # to min(promised date + grace, a) (no promised date: up to a; least() skips a NULL):
+        # ``sign`` * the allocations in (lo, hi], a deadline before the promise counting them negative
+        f"""CREATE TEMP TABLE pr AS
+        SELECT prow, crow, deadline, amount,
+          least(until, created - 1) AS lo, greatest(until, created - 1) AS hi,
+          CASE WHEN until >= created - 1 THEN 1 ELSE -1 END AS sign
+        FROM (SELECT x.file_row_number AS prow, c.crow, {_day("x.created_at")} AS created,
+                {_day("x.promised_date")} + {config.promise_grace_days} AS deadline,
+                least({_day("x.promised_date")} + {config.promise_grace_days}, {a}) AS until,
+                x.amount * coalesce(r.rate, 1.0) AS amount
+              FROM {src["promises"]} x JOIN c USING (customer_id) LEFT JOIN rates r ON r.currency = x.currency
+              WHERE {_day("x.created_at")} <= {a})""",
+        f"""CREATE TEMP TABLE wo AS
+        SELECT x.file_row_number AS wrow, i.irow, i.crow, {_day("x.date")} AS d, x.amount * i.rate AS amount
+        FROM {src["write_offs"]} x JOIN i USING (invoice_id)
+        WHERE {_day("x.date")} <= {a} AND (x.status IS NULL OR x.status = 'approved')""",
+        f"""CREATE TEMP TABLE dun AS
+        SELECT x.file_row_number AS urow, i.irow, i.crow, x.level, {_day("x.event_date")} AS d
+        FROM {src["dunning_events"]} x JOIN i USING (invoice_id)
+        WHERE {_day("x.event_date")} <= {a} AND (x.status IS NULL OR x.status = 'sent')""",
+        f"""CREATE TEMP TABLE plans AS
+        SELECT c.crow, coalesce({_day("x.broken_at")} <= {a}, false) AS broken
+        FROM {src["payment_plans"]} x JOIN c USING (customer_id)
+        WHERE {_day("x.created_at")} <= {a}""",
+        # open amount; settled = the first event (date, then allocations, credit notes, write-offs in
+        # file order) at which the running total covers the invoice: with one event, that event
+        f"""CREATE TEMP TABLE st AS
+        WITH sa AS (SELECT irow, sum(amount) AS paid, count(*) AS n, any_value(applied) AS d
+                    FROM a GROUP BY irow),
+          sc AS (SELECT irow, sum(amount) AS credited, count(*) AS n, any_value(d) AS d
+                 FROM cn WHERE irow IS NOT NULL GROUP BY irow),
+          sw AS (SELECT irow, sum(amount) AS written_off, count(*) AS n, any_value(d) AS d
+                 FROM wo GROUP BY irow)
+        SELECT irow, crow, issue, due, amount, n_alloc, open_amount, is_open, n_events,
+          CASE WHEN NOT is_open AND n_events = 1 THEN one_d WHEN NOT is_open AND n_events = 0 THEN issue END
+            AS settled_at,
+          NOT is_open AND n_events = 1 AND one_is_write_off AS by_write_off
+        FROM (SELECT i.irow, i.crow, i.issue, i.due, i.amount, coalesce(sa.n, 0) AS n_alloc,
+                coalesce(sa.n, 0) + coalesce(sc.n, 0) + coalesce(sw.n, 0) AS n_events,
+                coalesce(sa.d, sc.d, sw.d) AS one_d, sw.n IS NOT NULL AS one_is_write_off,
+                {open_} AS open_amount, {open_} > {tol % "i.amount"} AS is_open
+              FROM i LEFT JOIN sa USING (irow) LEFT JOIN sc USING (irow) LEFT JOIN sw USING (irow))""",
+        f"""CREATE TEMP TABLE settle AS
+        WITH many AS (SELECT irow, amount AS total FROM st WHERE NOT is_open AND n_events > 1),
+        ev AS (
+          SELECT irow, applied AS d, 0 AS src, arow AS k, amount FROM a SEMI JOIN many USING (irow)
+          UNION ALL SELECT irow, d, 1, nrow, amount FROM cn SEMI JOIN many USING (irow)
+          UNION ALL SELECT irow, d, 2, wrow, amount FROM wo SEMI JOIN many USING (irow)),
+        run AS (
+          SELECT ev.irow, ev.d, ev.src, many.total,
+            sum(ev.amount) OVER (PARTITION BY ev.irow ORDER BY ev.d, ev.src, ev.k ROWS UNBOUNDED PRECEDING)
+              AS cum,
+            row_number() OVER (PARTITION BY ev.irow ORDER BY ev.d, ev.src, ev.k) AS n
+          FROM ev JOIN many USING (irow))
+        SELECT irow, arg_min(d, n) AS settled_at, arg_min(src = 2, n) AS by_write_off
+        FROM run WHERE cum >= total - {tol % "total"} GROUP BY irow""",
+        # paid = settled by allocations or credit notes; per customer the days late of the latest
+        # ``trend_n_invoices`` of them, latest first (by settlement day, then invoice row)
+        """CREATE TEMP TABLE paid AS
+        SELECT st.crow, st.irow, st.amount, settled, greatest(0.0, settled - st.due) AS late,
+          settled - st.issue AS to_pay
+        FROM (SELECT st.*, coalesce(s.settled_at, st.settled_at) AS settled,
+                coalesce(s.by_write_off, st.by_write_off) AS wo
+              FROM st LEFT JOIN settle s USING (irow) WHERE NOT st.is_open) st
+        WHERE NOT st.wo""",
+        """CREATE TEMP TABLE opened AS SELECT * FROM st WHERE is_open""",
+    ]
+
+
+def _ratio(num: str, den: str) -> str:
+    """num / den, NULL (NaN) where den is not positive."""
+    return f"CASE WHEN ({den}) > 0 THEN ({num}) / ({den}) END"
+
+
+def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str, str]]]:
+    """Family -> (the ``GROUP BY crow`` query, {feature: its expression over that query's columns}).
+
+    A family's query yields its raw aggregates; the expressions turn them into features (NULL of a
+    customer without rows: the empty-group value given by ``coalesce``).
+    """
+    c = config
+    n, t = c.last_n_invoices, c.trend_n_invoices
+    shares = ", ".join(f"count(*) FILTER (WHERE late > {x}) AS late_over_{x}" for x in c.late_thresholds_days)
+    lateness = (
+        f"""SELECT * FROM (
+          SELECT crow, count(*) AS k, sum(late) AS s_late, sum(late * amount) AS s_wlate,
+            sum(amount) AS s_amt,
+            max(late) AS max_late, sum(to_pay) AS s_pay, stddev_pop(to_pay) AS sd_pay, {shares}
+          FROM paid GROUP BY crow)
+        LEFT JOIN (
+          SELECT crow, avg(late) FILTER (WHERE r < {n}) AS last_mean, count(*) FILTER (WHERE r < {t}) AS tk,
+            sum(-r) FILTER (WHERE r < {t}) AS tx, sum(late) FILTER (WHERE r < {t}) AS ty,
+            sum(-r * late) FILTER (WHERE r < {t}) AS txy, sum(r * r) FILTER (WHERE r < {t}) AS txx
+          FROM (SELECT crow, late,
+                  row_number() OVER (PARTITION BY crow ORDER BY settled DESC, irow DESC) - 1 AS r
+                FROM paid QUALIFY r < {max(n, t)})
+          GROUP BY crow) USING (crow)""",
+        {
+            "n_paid_invoices": "coalesce(k, 0)",
+            "days_late_mean": _ratio("s_late", "k"),
+            "days_late_wmean": _ratio("s_wlate", "s_amt"),
+            "days_late_max": "max_late",
+            f"days_late_last{n}_mean": "last_mean",
+            "days_late_trend": "CASE WHEN tk >= 2 AND tk * txx - tx * tx > 0 "
+            "THEN (tk * txy - tx * ty) / (tk * txx - tx * tx) END",
+            "days_to_pay_mean": _ratio("s_pay", "k"),
+            "days_to_pay_std": "sd_pay",
+            **{f"share_late_over_{x}d": _ratio(f"late_over_{x}", "k") for x in c.late_thresholds_days},
+        },
+    )
+    edges = c.aging_bucket_edges_days
+    bounds = [(None, 0), *zip([0, *edges[:-1]], edges, strict=True), (edges[-1], None)]
+    buckets = []
+    for (name, _), (lo, hi) in zip(_bucket_names(c), bounds, strict=True):
+        cond = " AND ".join(
+            p for p in (lo is not None and f"dpd > {lo}", hi is not None and f"dpd <= {hi}") if p
+        )
+        buckets.append((name, f"sum(open_amount) FILTER (WHERE {cond})"))
+    exposure = (
+        f"""SELECT crow, sum(open_amount) AS open_amount, sum(open_amount) FILTER (WHERE dpd > 0) AS overdue,
+          count(*) AS n_open, count(*) FILTER (WHERE dpd > 0) AS n_overdue, max(greatest(dpd, 0)) AS oldest,
+          sum(open_amount) FILTER (WHERE dpd <= 0 AND dpd >= -{c.due_soon_days}) AS due_soon,
+          {", ".join(f"{expr} AS b{j}" for j, (_, expr) in enumerate(buckets))}
+        FROM (SELECT *, {a} - due AS dpd FROM opened) GROUP BY crow""",
+        {
+            "open_amount": "coalesce(open_amount, 0)",
+            "overdue_amount": "coalesce(overdue, 0)",
+            "n_open_invoices": "coalesce(n_open, 0)",
+            "n_overdue_invoices": "coalesce(n_overdue, 0)",
+            "oldest_days_past_due": "coalesce(oldest, 0)",
+            "credit_limit": "credit_limit",
+            "credit_utilisation": _ratio("coalesce(open_amount, 0)", "credit_limit"),
+            f"due_next_{c.due_soon_days}d_amount": "coalesce(due_soon, 0)",
+            "payment_terms_days": "terms",
+            "share_overdue": _ratio("coalesce(overdue, 0)", "coalesce(open_amount, 0)"),
+            **{name: f"coalesce(b{j}, 0)" for j, (name, _) in enumerate(buckets)},
+        },
+    )
+    ws = c.activity_windows_days
+    invoiced = ", ".join(
+        f"sum(amount) FILTER (WHERE age < {w}) AS inv_{w}, count(*) FILTER (WHERE age < {w}) AS n_{w}"
+        for w in ws
+    )
+    before = ", ".join(
+        f"sum(amount) FILTER (WHERE age >= {w} AND age < {2 * w}) AS before_{w}" for w in ws[:-1]
+    )
+    activity: tuple[str, dict[str, str]] = (
+        f"""SELECT crow, {invoiced}, {before}, min(issue) AS first_issue, max(issue) AS last_issue,
+          count(*) AS n_inv, sum(amount) AS s_inv
+        FROM (SELECT *, {a} - issue AS age FROM i) GROUP BY crow""",
+        {},
+    )
+    for w in ws:
+        activity[1][f"invoiced_amount_{w}d"] = f"coalesce(inv_{w}, 0)"
+        activity[1][f"n_invoices_{w}d"] = f"coalesce(n_{w}, 0)"
+        activity[1][f"paid_amount_{w}d"] = f"coalesce(paid_{w}, 0)"
+    for w in ws[:-1]:
+        activity[1][f"invoiced_growth_{w}d"] = (
+            _ratio(f"coalesce(inv_{w}, 0)", f"coalesce(before_{w}, 0)") + " - 1"
+        )
+    activity[1].update(
+        {
+            "tenure_days": f"{a} - least(first_issue, created)",  # least() skips a NULL
+            "days_since_last_invoice": f"{a} - last_issue",
+            "days_since_last_payment": f"{a} - greatest(last_payment, last_applied)",  # skips a NULL
+            "n_invoices": "coalesce(n_inv, 0)",
+            "invoice_amount_mean": _ratio("s_inv", "n_inv"),
+        }
+    )
+    paid_windows = ", ".join(f"sum(amount) FILTER (WHERE {a} - applied < {w}) AS paid_{w}" for w in ws)
+    allocations = (
+        f"""SELECT crow, {paid_windows}, max(applied) AS last_applied, count(*) AS n_alloc,
+          count(*) FILTER (WHERE amount < {c.partial_payment_share} * inv_amount) AS n_partial
+        FROM a GROUP BY crow""",
+        {
+            "share_partial_allocations": _ratio("n_partial", "n_alloc"),
+        },
+    )
+    multi = (
+        """SELECT crow, count(*) AS n_pay, count(*) FILTER (WHERE multi) AS n_multi
+        FROM (SELECT prow, crow, min(irow) <> max(irow) AS multi
+              FROM a WHERE prow IS NOT NULL GROUP BY prow, crow)
+        GROUP BY crow""",
+        {"share_multi_invoice_payments": _ratio("n_multi", "n_pay")},
+    )
+    disputes = (
+        """SELECT dis.crow, count(*) AS n_dis, count(DISTINCT dis.irow) AS n_disputed,
+          count(*) FILTER (WHERE resolved IS NULL) AS n_open_dis,
+          sum(coalesce(dis.amount, st.open_amount)) FILTER (WHERE resolved IS NULL) AS open_dis_amount
+        FROM dis JOIN st USING (irow) GROUP BY dis.crow""",
+        {
+            "n_disputes": "coalesce(n_dis, 0)",
+            "dispute_rate": _ratio("coalesce(n_disputed, 0)", "coalesce(n_inv, 0)"),
+            "n_open_disputes": "coalesce(n_open_dis, 0)",
+            "open_dispute_amount": "coalesce(open_dis_amount, 0)",
+        },
+    )
+    kept_ = f"coalesce(covered >= amount - {_tol(c, 'amount')}, false)"
+    matured = f"coalesce(deadline <= {a}, false)"
+    promises = (
+        f"""SELECT crow, count(*) AS n_prom, count(*) FILTER (WHERE {kept_}) AS n_kept,
+          count(*) FILTER (WHERE NOT {kept_} AND {matured}) AS n_broken,
+          count(*) FILTER (WHERE NOT {kept_} AND NOT {matured}) AS n_pending
+        FROM (SELECT pr.prow, any_value(pr.crow) AS crow, any_value(pr.amount) AS amount,
+                any_value(pr.deadline) AS deadline, any_value(pr.sign) * coalesce(sum(a.amount), 0) AS covered
+              FROM pr LEFT JOIN a ON a.crow = pr.crow AND a.applied > pr.lo AND a.applied <= pr.hi
+              GROUP BY pr.prow)
+        GROUP BY crow""",
+        {
+            "n_promises": "coalesce(n_prom, 0)",
+            "n_promises_kept": "coalesce(n_kept, 0)",
+            "n_promises_broken": "coalesce(n_broken, 0)",
+            "n_promises_pending": "coalesce(n_pending, 0)",
+            "promise_kept_rate": _ratio("coalesce(n_kept, 0)", "coalesce(n_kept, 0) + coalesce(n_broken, 0)"),
+        },
+    )
+    dunning = (
+        f"""SELECT dun.crow, max(level) AS max_level, max(level) FILTER (WHERE st.is_open) AS max_level_open,
+          count(*) FILTER (WHERE {a} - d < {c.dunning_recent_days}) AS n_recent
+        FROM dun JOIN st USING (irow) GROUP BY dun.crow""",
+        {
+            "dunning_max_level": "coalesce(max_level, 0)",
+            "dunning_max_level_open": "coalesce(max_level_open, 0)",
+            f"n_dunning_{c.dunning_recent_days}d": "coalesce(n_recent, 0)",
+        },
+    )
+    plans = (
+        """SELECT crow, count(*) AS n_plans, count(*) FILTER (WHERE NOT broken) AS n_active,
+          count(*) FILTER (WHERE broken) AS n_broken_plans FROM plans GROUP BY crow""",
+        {
+            "n_payment_plans": "coalesce(n_plans, 0)",
+            "n_payment_plans_active": "coalesce(n_active, 0)",
+            "n_payment_plans_broken": "coalesce(n_broken_plans, 0)",
+        },
+    )
+    write_offs = (
+        "SELECT crow, count(*) AS n_wo, sum(amount) AS wo_amount FROM wo GROUP BY crow",
+        {"n_write_offs": "coalesce(n_wo, 0)", "write_off_amount": "coalesce(wo_amount, 0)"},
+    )
+    credits = (
+        "SELECT crow, sum(amount) AS credited FROM cn GROUP BY crow",
+        {"credited_amount": "coalesce(credited, 0)"},
+    )
+    return {
+        "lateness": lateness,
+        "exposure": exposure,
+        "activity": activity,
+        "allocations": allocations,
+        "multi": multi,
+        "disputes": disputes,
+        "promises": promises,
+        "dunning": dunning,
+        "plans": plans,
+        "write_offs": write_offs,
+        "credits": credits,
+    }
+
+
+def _tol(config: FeatureConfig, expr: str) -> str:
+    return f"greatest({config.paid_tolerance_abs}, {config.paid_tolerance_rel} * abs({expr}))"
+
+
+def customer_sql(a: float, config: FeatureConfig, names: list[str], limit_history: bool) -> str:
+    """One row per kept customer (``crow`` order): ``crow``, ``customer_id`` and the features as DOUBLE."""
+    families = _families(a, config)
+    exprs: dict[str, str] = {}
+    for _, feats in families.values():
+        exprs.update(feats)
+    missing = [f for f in names if f not in exprs]
+    if missing:
+        raise KeyError(f"no SQL for features {missing}")
+    withs = ", ".join(f"f_{k} AS ({q})" for k, (q, _) in families.items())
+    joins = " ".join(f"LEFT JOIN f_{k} USING (crow)" for k in families)
+    limit = "lim.credit_limit" if limit_history else "c.master_limit"
+    cols = ", ".join(f'{_nan(exprs[f])} AS "{f}"' for f in names)
+    return f"""WITH {withs}
+    SELECT crow, customer_id, {cols}
+    FROM (SELECT c.*, {limit} AS credit_limit FROM c LEFT JOIN lim USING (crow)) c
+    LEFT JOIN pay USING (crow) {joins}
+    ORDER BY crow"""
+
+
+def _nan(expr: str) -> str:
+    """The feature as DOUBLE with NaN for NULL: columns without nulls reach NumPy without a copy."""
+    return f"coalesce(CAST({expr} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
+def invoice_sql(a: float) -> str:
+    """The own features of every open invoice (``irow`` order)."""
+    return f"""
+    WITH med AS (SELECT crow, median(amount) AS med FROM i GROUP BY crow),
+      dis_open AS (SELECT DISTINCT irow FROM dis WHERE resolved IS NULL),
+      dun_max AS (SELECT irow, max(level) AS level FROM dun GROUP BY irow)
+    SELECT o.irow, o.crow, i.invoice_id,
+      o.amount AS inv_amount, o.open_amount AS inv_open_amount,
+      {_nan(_ratio("o.open_amount", "o.amount"))} AS inv_share_open,
+      o.due - o.issue AS inv_terms_days,
+      {_nan(_ratio("o.amount", "med.med"))} AS inv_amount_vs_customer_median,
+      o.due - {a} AS inv_days_to_due, greatest(0.0, {a} - o.due) AS inv_days_past_due,
+      {a} - o.issue AS inv_age_days,
+      CAST(dis_open.irow IS NOT NULL AS DOUBLE) AS inv_is_disputed,
+      coalesce(dun_max.level, 0) AS inv_dunning_level, CAST(o.n_alloc AS DOUBLE) AS inv_n_allocations
+    FROM opened o JOIN i USING (irow) LEFT JOIN med ON med.crow = o.crow
+    LEFT JOIN dis_open USING (irow) LEFT JOIN dun_max USING (irow)
+    ORDER BY o.irow"""
+
+
+def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
+    """Ids must be unique (an id named twice would count its facts twice): customers known on the day,
+    invoices and payments where allocations name them (as ``features.parquet_source`` checks):
+    there an allocation row met two invoice rows, or two payment rows."""
+    from arrisk.errors import ValidationError
+
+    doubled = None
+    if con.execute("SELECT count(customer_id) - count(DISTINCT customer_id) FROM c").fetchall()[0][0]:
+        doubled = "customers.parquet: customer_id"
+    else:
+        arow = con.sql("SELECT arow FROM a").fetchnumpy()["arow"]
+        if len(arow) and np.bincount(arow).max() > 1:  # cheaper than a DISTINCT in SQL
+            sql = "SELECT count(*) FROM (SELECT arow FROM a GROUP BY arow HAVING count(DISTINCT irow) > 1)"
+            by_invoice = con.execute(sql).fetchall()[0][0]
+            doubled = "invoices.parquet: invoice_id" if by_invoice else "payments.parquet: payment_id"
+    if doubled:
+        raise ValidationError(f"{doubled} must be unique, some ids appear more than once")
+
+
+def build_snapshot_sql(
+    folder: Path | str,
+    as_of,  # type: ignore[no-untyped-def]
+    *,
+    config: FeatureConfig | None = None,
+    threads: int | None = None,
+    stages: dict[str, float] | None = None,
+) -> Snapshot:
+    """``build_snapshot`` of the Parquet book in ``folder``, computed by DuckDB on ``threads`` (all cores).
+
+    ``stages``, if given, receives the seconds of each stage (cut and invoice states, the customer
+    features, the invoice features and the layout of the two tables).
+    """
+    import duckdb
+
+    from features.parallel import cores
+    from features.pipeline import customer_feature_names, feature_version
+
+    config = config or default_config()
+    folder = Path(folder)
+    stamp = to_timestamp(as_of)
+    a = float((stamp - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
+    names = customer_feature_names(config)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET threads = {threads or cores()}")
+        con.execute("SET preserve_insertion_order = false")
+        clock = _Clock(stages)
+        for statement in _tables(folder, a, config):
+            con.execute(statement)
+        _refuse_duplicates(con)
+        clock("cut_and_invoice_states_s")
+        limits = _has_rows(folder, "credit_limits")
+        customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
+        clock("customer_features_s")
+        with small_pages(), ThreadPoolExecutor(1) as pool:
+            # DuckDB computes the invoice features (off the GIL) while NumPy lays out the customers
+            pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
+            crow, block, customers = _customer_frame(customers_arrow, names)
+            del customers_arrow
+            invoices_arrow = pending.result()
+            clock("invoice_features_and_customer_table_s")
+            closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
+            invoices = _invoice_frame(invoices_arrow, crow, block, customers)
+            closing.result()
+            clock("invoice_table_s")
+    finally:
+        con.close()
+    return Snapshot(as_of=stamp, customers=customers, invoices=invoices, version=feature_version(config))
+
+
+class _Clock:
+    """Writes the seconds since the previous call under each name (nothing without a dict)."""
+
+    def __init__(self, stages: dict[str, float] | None) -> None:
+        self.stages, self.last = stages, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.stages is not None:
+            self.stages[name] = now - self.last
+        self.last = now
+
+
+def _customer_frame(arrow, names: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """Customer rows' ``crow``, the feature block (feature x customer) and the customer table on it."""
+    crow = arrow.column("crow").to_numpy()
+    block = np.empty((len(names), len(crow)), dtype="float64")
+    for j, name in enumerate(names):
+        _fill(block[j], arrow.column(name))
+    customers = pd.DataFrame(block.T, columns=names, copy=False)
+    customers.insert(0, "customer_id", arrow.column("customer_id").to_numpy().astype(object))
+    return crow, block, customers
+
+
+def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Open invoices: ids, the invoice's own features, then its customer's (gathered from ``block``)."""
+    position = np.searchsorted(crow, arrow.column("crow").to_numpy())
+    own, names = [*INVOICE_OWN], list(customers.columns[1:])
+    inv_block = np.empty((len(own) + len(names), len(position)), dtype="float64")
+    for j, name in enumerate(own):
+        _fill(inv_block[j], arrow.column(name))
+    for j in range(len(names)):
+        np.take(block[j], position, out=inv_block[len(own) + j])  # straight into the block: no temporary
+    invoices = pd.DataFrame(inv_block.T, columns=[*own, *names], copy=False)
+    invoices.insert(0, "customer_id", customers["customer_id"].to_numpy()[position])
+    invoices.insert(0, "invoice_id", arrow.column("invoice_id").to_numpy().astype(object))
+    return invoices
+
+
+def _fill(row: np.ndarray, column) -> None:  # type: ignore[no-untyped-def]
+    """Copy an Arrow DOUBLE column into ``row`` chunk by chunk (each chunk read in place)."""
+    start = 0
+    for chunk in column.chunks:
+        values = chunk.to_numpy(zero_copy_only=False)  # in place when it has no nulls
+        row[start : start + len(values)] = values
+        start += len(values)
