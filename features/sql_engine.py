@@ -15,8 +15,10 @@ codes.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +93,22 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "fx_rates": {"currency": "VARCHAR", "rate_date": "TIMESTAMP", "rate_to_base": "DOUBLE"},
 }
+# columns without which a table cannot be read (the others read as NULL: no currency = base currency)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "payment_terms_days", "credit_limit"),
+    "invoices": ("invoice_id", "customer_id", "issue_date", "due_date", "amount"),
+    "payments": ("payment_id", "payment_date"),
+    "allocations": ("payment_id", "invoice_id", "amount"),
+    "credit_notes": ("issue_date", "amount"),
+    "disputes": ("invoice_id", "opened_at"),
+    "promises": ("customer_id", "created_at", "promised_date", "amount"),
+    "write_offs": ("invoice_id", "date", "amount"),
+    "dunning_events": ("invoice_id", "level", "event_date"),
+    "payment_plans": ("customer_id", "created_at"),
+    "credit_limits": ("customer_id", "credit_limit"),
+    "fx_rates": ("currency", "rate_date", "rate_to_base"),
+}
+REQUIRED_TABLES = ("customers", "invoices", "payments", "allocations")
 # read as ``pd.to_numeric(errors="coerce")`` reads them: text that is no number is NULL (NaN)
 _DOUBLE_FROM_TEXT = {"amount", "level"}
 
@@ -108,13 +126,20 @@ def _source(folder: Path, table: str) -> str:
     """``SELECT`` of the table's wanted columns (typed) and its row number; empty without a file."""
     import pyarrow.parquet as pq
 
+    from arrisk.errors import ValidationError
+
     wanted = COLUMNS[table]
     path = folder / f"{table}.parquet"
+    if not path.exists() and table in REQUIRED_TABLES:
+        raise ValidationError(f"{path}: missing; a book needs {', '.join(REQUIRED_TABLES)}")
     if not path.exists():
         nulls = ", ".join(f"NULL::{t} AS {c}" for c, t in wanted.items())
         return f"(SELECT {nulls}, 0::BIGINT AS file_row_number WHERE false)"
     schema = pq.read_schema(path)
     have = set(schema.names)
+    missing = [c for c in REQUIRED[table] if c not in have]
+    if missing:
+        raise ValidationError(f"{path}: missing required column(s) {', '.join(missing)}")
     cols = []
     for c, t in wanted.items():
         if c not in have:
@@ -524,7 +549,7 @@ def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
 
 def build_snapshot_sql(
     folder: Path | str,
-    as_of,  # type: ignore[no-untyped-def]
+    as_of: date | pd.Timestamp | str,
     *,
     config: FeatureConfig | None = None,
     threads: int | None = None,
@@ -538,39 +563,51 @@ def build_snapshot_sql(
     import duckdb
 
     from features.parallel import cores
-    from features.pipeline import customer_feature_names, feature_version
+    from features.pipeline import feature_version
 
     config = config or default_config()
     folder = Path(folder)
     stamp = to_timestamp(as_of)
     a = float((stamp - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
-    names = customer_feature_names(config)
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET threads = {threads or cores()}")
-        con.execute("SET preserve_insertion_order = false")
-        clock = _Clock(stages)
-        for statement in _tables(folder, a, config):
-            con.execute(statement)
-        _refuse_duplicates(con)
-        clock("cut_and_invoice_states_s")
-        limits = _has_rows(folder, "credit_limits")
-        customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
-        clock("customer_features_s")
-        with small_pages(), ThreadPoolExecutor(1) as pool:
-            # DuckDB computes the invoice features (off the GIL) while NumPy lays out the customers
-            pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
-            crow, block, customers = _customer_frame(customers_arrow, names)
-            del customers_arrow
-            invoices_arrow = pending.result()
-            clock("invoice_features_and_customer_table_s")
-            closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
-            invoices = _invoice_frame(invoices_arrow, crow, block, customers)
-            closing.result()
-            clock("invoice_table_s")
-    finally:
-        con.close()
+    # a book larger than memory spills into a folder of its own under the system's temporary folder
+    with tempfile.TemporaryDirectory(prefix="arrisk-duckdb-") as spill:
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET threads = {threads or cores()}")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET temp_directory = {_quoted(spill)}")
+            customers, invoices = _compute(con, folder, a, config, _Clock(stages))
+        finally:
+            con.close()
     return Snapshot(as_of=stamp, customers=customers, invoices=invoices, version=feature_version(config))
+
+
+def _compute(
+    con, folder: Path, a: float, config: FeatureConfig, clock: _Clock
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """Run the statements on ``con`` and lay the results out as the customer and open-invoice tables."""
+    from features.pipeline import customer_feature_names
+
+    names = customer_feature_names(config)
+    for statement in _tables(folder, a, config):
+        con.execute(statement)
+    _refuse_duplicates(con)
+    clock("cut_and_invoice_states_s")
+    limits = _has_rows(folder, "credit_limits")
+    customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
+    clock("customer_features_s")
+    with small_pages(), ThreadPoolExecutor(1) as pool:
+        # DuckDB computes the invoice features (off the GIL) while NumPy lays out the customers
+        pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
+        crow, block, customers = _customer_frame(customers_arrow, names)
+        del customers_arrow
+        invoices_arrow = pending.result()
+        clock("invoice_features_and_customer_table_s")
+        closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
+        invoices = _invoice_frame(invoices_arrow, crow, block, customers)
+        closing.result()
+        clock("invoice_table_s")
+    return customers, invoices
 
 
 class _Clock:

@@ -172,3 +172,14 @@ def test_cli_builds_a_parquet_book_with_either_engine(book: LedgerFrames, tmp_pa
     assert_same(got["sql"], got["pandas"])
     bad = CliRunner().invoke(_app(), ["features", "build", "--as-of", "2025-07-31", "--engine", "spark"])
     assert isinstance(bad.exception, ValidationError) and "spark" in str(bad.exception)
+
+
+def test_a_missing_table_or_column_is_a_clear_error(book: LedgerFrames, tmp_path: Path) -> None:
+    folder = write_parquet_book(book, tmp_path / "book")
+    book.invoices.drop(columns=["due_date"]).to_parquet(folder / "invoices.parquet", index=False)
+    with pytest.raises(ValidationError, match="invoices.parquet: missing required column.*due_date"):
+        build_snapshot_sql(folder, "2025-06-30")
+    book.invoices.to_parquet(folder / "invoices.parquet", index=False)
+    (folder / "payments.parquet").unlink()
+    with pytest.raises(ValidationError, match="payments.parquet: missing"):
+        build_snapshot_sql(folder, "2025-06-30")
