@@ -14,11 +14,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from sidebyside import add_arguments, commit, run_child, trees
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "import.json"
@@ -49,34 +50,19 @@ def child(code: Path, customers: int) -> None:
     print(json.dumps({"seconds": round(seconds, 2), "rows": rows, "invoices": len(frames.invoices)}))
 
 
-def run(code: Path, customers: int) -> dict:
-    args = [sys.executable, __file__, "--child", "--code", str(code), "--customers", str(customers)]
-    done = subprocess.run(args, capture_output=True, text=True, cwd=code)
-    if done.returncode != 0:
-        raise SystemExit(f"import run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _commit(code: Path) -> str | None:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=code)
-    return done.stdout.strip() or None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--code", type=Path, help="another checkout to run side by side with this one")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    add_arguments(parser)
     args = parser.parse_args()
     if args.child:
         child(args.code or ROOT, args.customers)
         return
-    trees = {"this": ROOT, **({"other": args.code.resolve()} if args.code else {})}
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    checkouts = trees(ROOT, args.code)
+    runs: dict[str, list[dict]] = {name: [] for name in checkouts}
     for _ in range(args.runs):  # alternating, so both see the same load
-        for name, code in trees.items():
-            runs[name].append(run(code, args.customers))
+        for name, code in checkouts.items():
+            runs[name].append(run_child(__file__, code, ["--customers", str(args.customers)]))
             print(f"{name}: {json.dumps(runs[name][-1])}", flush=True)
     out = {
         "script": "benchmarks/import_book.py",
@@ -87,14 +73,14 @@ def main() -> None:
         "results": {
             name: {
                 "code": str(code),
-                "commit": _commit(code),
+                "commit": commit(code),
                 "median_seconds": statistics.median(r["seconds"] for r in runs[name]),
                 "rows_per_second": round(
                     runs[name][0]["rows"] / statistics.median(r["seconds"] for r in runs[name])
                 ),
                 "runs_seconds": [r["seconds"] for r in runs[name]],
             }
-            for name, code in trees.items()
+            for name, code in checkouts.items()
         },
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

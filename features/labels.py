@@ -74,14 +74,7 @@ def invoice_late_labels(
         now = clip_book(frames, as_of)
         open_ids = now.invoice_ids[invoice_state(now, config)["is_open"].to_numpy()]
     open_ids = pd.Index(open_ids)
-    outcome_day = max(end, as_of)
-    cached = outcomes.get(outcome_day) if outcomes is not None else None
-    if cached is None:
-        later = clip_book(frames, outcome_day)
-        cached = (later, invoice_state(later, config))
-        if outcomes is not None:
-            outcomes[outcome_day] = cached
-    later, state = cached
+    later, state = _cut(frames, max(end, as_of), config, outcomes)
     idx = codes(later.invoice_ids, pd.Series(open_ids))
     due = later.invoices["due_date"].to_numpy()[idx]
     settled_at = state["settled_at"].to_numpy()[idx]
@@ -95,6 +88,42 @@ def invoice_late_labels(
     return pd.DataFrame({"invoice_id": open_ids.to_numpy(), "late": late, "days_late": days_late})
 
 
+def _cut(
+    frames: LedgerFrames,
+    day: pd.Timestamp,
+    config: FeatureConfig,
+    outcomes: dict[pd.Timestamp, tuple[AsOfBook, pd.DataFrame]] | None,
+) -> tuple[AsOfBook, pd.DataFrame]:
+    """The book cut at ``day`` and its invoice states, from the ``outcomes`` cache where it is there."""
+    cached = outcomes.get(day) if outcomes is not None else None
+    if cached is None:
+        later = clip_book(frames, day)
+        cached = (later, invoice_state(later, config))
+        if outcomes is not None:
+            outcomes[day] = cached
+    return cached
+
+
+def _unsettles_after(frames: LedgerFrames, day: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether a fact dated in (day, end] can undo a settlement made by ``day``: the reversal of an
+    allocation applied by then, or a negative allocation, credit note or write-off (the importer
+    refuses those; frames built otherwise may hold them)."""
+    alloc = frames.allocations
+    if "reversed_at" in alloc and len(alloc):
+        reversed_at = alloc["reversed_at"]
+        if ((reversed_at > day) & (reversed_at <= end) & ~(alloc["applied_at"] > day)).any():
+            return True
+    for table, column in (
+        ("allocations", "applied_at"),
+        ("credit_notes", "issue_date"),
+        ("write_offs", "date"),
+    ):
+        frame = getattr(frames, table)
+        if len(frame) and ((frame[column] > day) & (frame[column] <= end) & (frame["amount"] < 0)).any():
+            return True
+    return False
+
+
 def customer_default_labels(
     frames: LedgerFrames,
     as_of: date | pd.Timestamp | str,
@@ -104,10 +133,18 @@ def customer_default_labels(
     default_dpd_days: int = 90,
     config: FeatureConfig | None = None,
     customer_ids: pd.Index | None = None,
+    outcomes: dict[pd.Timestamp, tuple[AsOfBook, pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """Per customer known on ``as_of``: 1 if in (as_of, as_of + horizon] an invoice is ``default_dpd_days``
     past due with an open amount, or is written off; 0 if not; NaN if the horizon ends after data_end.
     ``customer_ids``: the customers known on ``as_of`` where the caller already has them.
+
+    What was settled and written off by the horizon's end is read from the book cut at the data's
+    end: facts dated after the horizon do not change when an invoice was settled or first written
+    off by then (a settlement day is the first day the running total covers the invoice, and the
+    total only grows), so one cut (``outcomes``, as for ``invoice_late_labels``) serves every as-of
+    date. Where a later fact could undo a settlement (``_unsettles_after``: a reversal), the book is
+    cut at the horizon's end instead. Amounts are in base currency at the rates of the cut's day.
     """
     config = config or default_config()
     as_of = to_timestamp(as_of)
@@ -120,8 +157,8 @@ def customer_default_labels(
         return pd.DataFrame(
             {"customer_id": customer_ids.to_numpy(), "default": np.full(len(customer_ids), np.nan)}
         )
-    later = clip_book(frames, window_end)
-    state = invoice_state(later, config)
+    cut_day = window_end if _unsettles_after(frames, window_end, end) else end
+    later, state = _cut(frames, cut_day, config, outcomes)
     due = later.invoices["due_date"].to_numpy()
     # the first day in the window on which the invoice is default_dpd_days past due
     reach = np.maximum(
@@ -133,5 +170,5 @@ def customer_default_labels(
     written = (written_at > as_of.to_datetime64()) & (written_at <= window_end.to_datetime64())
     bad = ((reach <= window_end.to_datetime64()) & still_open) | written
     bad_ids = later.customer_ids.to_numpy()[np.unique(later.invoices["cust"].to_numpy()[bad])]
-    default = np.isin(customer_ids.to_numpy(), bad_ids).astype("float64")
+    default = customer_ids.isin(bad_ids).astype("float64")  # hashing: np.isin compares objects pairwise
     return pd.DataFrame({"customer_id": customer_ids.to_numpy(), "default": default})

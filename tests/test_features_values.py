@@ -236,3 +236,43 @@ def test_late_labels_of_several_dates_from_one_outcome_cut_equal_labels_cut_per_
         shared = invoice_late_labels(frames, as_of, late_days=5, outcomes=outcomes)
         pd.testing.assert_frame_equal(shared, invoice_late_labels(frames, as_of, late_days=5))
     assert len(outcomes) == 1  # the book was cut at the data's end once for the three dates
+
+
+@pytest.mark.parametrize("reversals", [False, True], ids=["no-reversals", "reversed-after-the-horizon"])
+def test_default_labels_from_the_data_end_cut_equal_labels_cut_at_the_horizon(
+    reversals: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read at the data's end or at the horizon's end (``data_end`` = the horizon's end cuts the book
+    there, as the labels always did), the default labels are the same; a reversal after the horizon
+    of an allocation made within it makes the labels cut at the horizon (else they would differ)."""
+    from features import labels
+    from features.synthetic import generate_small_book
+
+    frames = generate_small_book(80, months=12, seed=4)
+    alloc = frames.allocations.assign(reversed_at=pd.NaT)
+    reversed_on = D("2025-08-15")
+    if reversals:  # every allocation applied in February is reversed in August
+        february = (alloc["applied_at"] >= D("2025-02-01")) & (alloc["applied_at"] < D("2025-03-01"))
+        alloc.loc[february, "reversed_at"] = reversed_on
+    frames.allocations = alloc.astype({"reversed_at": "datetime64[ns]"})
+    end, outcomes = labels.latest_event_date(frames), {}
+    dates = ["2025-01-31", "2025-03-31", "2025-06-30", "2025-08-31"]
+    horizons = [D(d) + pd.Timedelta(days=90) for d in dates]
+    defaults = 0.0
+    for as_of, horizon_end in zip(dates, horizons, strict=True):
+        assert labels._unsettles_after(frames, horizon_end, end) == (reversals and horizon_end < reversed_on)
+        one_cut = customer_default_labels(frames, as_of, data_end=end, outcomes=outcomes)
+        at_horizon = customer_default_labels(frames, as_of, data_end=horizon_end)
+        pd.testing.assert_frame_equal(one_cut, at_horizon)
+        defaults += one_cut["default"].sum()
+    assert defaults > 0
+    assert set(outcomes) == {end, *(h for h in horizons if reversals and h < reversed_on)}
+    if reversals:  # the fallback is needed: read at the data's end, some labels change
+        monkeypatch.setattr(labels, "_unsettles_after", lambda *_: False)
+        differ = [
+            not customer_default_labels(frames, d, data_end=end).equals(
+                customer_default_labels(frames, d, data_end=h)
+            )
+            for d, h in zip(dates, horizons, strict=True)
+        ]
+        assert any(differ)

@@ -104,6 +104,8 @@ def snapshot_rows(
     clock.lap("snapshots_s")  # features apart from labels and the join
     end = data_end if data_end is not None else labels.latest_event_date(frames)
     spec = config.label
+    # one cut at the data's end serves every as-of date of this book (cached beside the snapshots)
+    outcomes = snapshots.setdefault(("outcomes", book_key), {}) if snapshots is not None else None
     if spec.kind == "customer_default":
         lab = labels.customer_default_labels(
             frames,
@@ -111,12 +113,11 @@ def snapshot_rows(
             horizon_days=spec.horizon_days,
             data_end=end,
             customer_ids=pd.Index(snap.customers["customer_id"]),
+            outcomes=outcomes,
         )
         rows = snap.customers.merge(lab[["customer_id", "default"]], on="customer_id", how="inner")
         rows = rows.rename(columns={"default": "label"})
     else:
-        # one cut at the data's end serves every as-of date of this book (cached beside the snapshots)
-        outcomes = snapshots.setdefault(("late outcomes", book_key), {}) if snapshots is not None else None
         lab = labels.invoice_late_labels(
             frames,
             as_of,
