@@ -19,6 +19,7 @@ from training.ledger_data import (
     customer_order,
     sampled_books,
     sampled_customer_ids,
+    subset_books,
     subset_frames,
 )
 
@@ -169,3 +170,15 @@ def test_a_sampled_experiment_logs_its_sample_and_caps_the_quantile_rows(setting
     assert int(run.data.params["n_train"]) > 300  # the classifier keeps every sampled row
     quantile = mlflow.search_runs(experiment_names=["payment_date"]).iloc[0]
     assert quantile["params.n_train"] == "300" and quantile["params.max_rows"] == "300"
+
+
+def test_the_training_and_validation_books_of_one_pass_equal_books_cut_one_at_a_time(frames) -> None:
+    spec = SampleSpec(customers=150, valid_customers=100, seed=2)
+    train_ids, valid_ids = sampled_customer_ids(frames, spec)
+    train_book, valid_book = sampled_books(frames, spec)
+    for book, ids in ((train_book, train_ids), (valid_book, valid_ids)):
+        alone = subset_frames(frames, ids)
+        for name, table in alone.items():
+            assert_frame_equal(getattr(book, name), table, obj=name)
+    with pytest.raises(ValueError, match="overlap"):
+        subset_books(frames, train_ids, train_ids[:5])

@@ -47,10 +47,21 @@ def sampled_customer_ids(frames: LedgerFrames, spec: SampleSpec) -> tuple[np.nda
 def subset_frames(frames: LedgerFrames, customer_ids: np.ndarray | pd.Series) -> LedgerFrames:
     """The book of ``customer_ids`` alone (``features.dask_backend.split_by_customer``: every fact of
     those customers, FX rates whole)."""
+    return subset_books(frames, customer_ids)[0]
+
+
+def subset_books(frames: LedgerFrames, *customer_ids: np.ndarray | pd.Series) -> list[LedgerFrames]:
+    """``subset_frames`` of each of several disjoint sets of customers, mapping the big tables once."""
     from features.dask_backend import split_by_customer
 
-    keep = frames.customers["customer_id"].astype(str).isin(pd.Index(np.asarray(customer_ids, dtype=str)))
-    return split_by_customer(frames, np.where(keep.to_numpy(), 0, -1), 1)[0]
+    ids = frames.customers["customer_id"].astype(str)
+    partition = np.full(len(ids), -1, dtype="int64")
+    for number, chosen in enumerate(customer_ids):
+        keep = ids.isin(pd.Index(np.asarray(chosen, dtype=str))).to_numpy()
+        if (partition[keep] >= 0).any():
+            raise ValueError("subset_books: the sets of customers overlap")
+        partition[keep] = number
+    return split_by_customer(frames, partition, len(customer_ids))
 
 
 def sampled_books(
@@ -67,8 +78,10 @@ def sampled_books(
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
     train_ids, valid_ids = sampled_customer_ids(frames, spec)
-    train_book = subset_frames(frames, train_ids)
-    valid_book = train_book if spec.valid_customers is None else subset_frames(frames, valid_ids)
+    if spec.valid_customers is None:
+        train_book = valid_book = subset_frames(frames, train_ids)
+    else:  # both books in one pass over the big tables (the two runs of customers are disjoint)
+        train_book, valid_book = subset_books(frames, train_ids, valid_ids)
     if cache is not None:
         cache[key] = (train_book, valid_book)
     return train_book, valid_book
