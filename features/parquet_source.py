@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
 }
 
 
-def _quoted(path: Path) -> str:
+def _quoted(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -82,7 +83,7 @@ def _owner_rows(con, folder: Path, kind: str, columns: dict[str, list[str]]) -> 
     return out
 
 
-def _refuse_duplicates(owner: str, kind: str) -> None:
+def _refuse_duplicates(owner: str, kind: str) -> NoReturn:
     from arrisk.errors import ValidationError
 
     raise ValidationError(f"{owner}.parquet: {kind} must be unique, some ids appear more than once")

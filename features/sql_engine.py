@@ -16,7 +16,6 @@ codes.
 from __future__ import annotations
 
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -24,10 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arrisk.timing import PhaseClock
 from features.asof import to_timestamp
 from features.catalogue import INVOICE_OWN, _bucket_names
 from features.config import FeatureConfig, default_config
 from features.memory import small_pages
+from features.parquet_source import _num_rows, _quoted
+from features.parquet_source import _refuse_duplicates as refuse_duplicates
 from features.snapshot_io import Snapshot
 
 DAY_US = 86_400_000_000
@@ -113,10 +115,6 @@ REQUIRED_TABLES = ("customers", "invoices", "payments", "allocations")
 _DOUBLE_FROM_TEXT = {"amount", "level"}
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _day(expr: str) -> str:
     """A date or timestamp as DOUBLE days since 1970-01-01 (NULL stays NULL)."""
     return f"(epoch_us(CAST({expr} AS TIMESTAMP)) / {DAY_US}.0)"
@@ -152,21 +150,17 @@ def _source(folder: Path, table: str) -> str:
             cols.append(f"CAST({c} AS {t}) AS {c}")
     return (
         f"(SELECT {', '.join(cols)}, file_row_number "
-        f"FROM read_parquet({_quoted(str(path))}, file_row_number = true))"
+        f"FROM read_parquet({_quoted(path)}, file_row_number = true))"
     )
 
 
 def _has_rows(folder: Path, table: str) -> bool:
-    import pyarrow.parquet as pq
-
-    path = folder / f"{table}.parquet"
-    return path.exists() and pq.read_metadata(path).num_rows > 0
+    return (folder / f"{table}.parquet").exists() and _num_rows(folder, table) > 0
 
 
 def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
     """The book cut at day ``a``: every statement's ``WHERE`` keeps only facts dated on or before it."""
     src = {t: _source(folder, t) for t in COLUMNS}
-    tol = f"greatest({config.paid_tolerance_abs}, {config.paid_tolerance_rel} * abs(%s))"
     open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(sc.credited, 0) - coalesce(sw.written_off, 0)"
     return [
         # latest rate known on day a, else the currency's earliest (reference data, not an event)
@@ -261,7 +255,7 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         FROM (SELECT i.irow, i.crow, i.issue, i.due, i.amount, coalesce(sa.n, 0) AS n_alloc,
                 coalesce(sa.n, 0) + coalesce(sc.n, 0) + coalesce(sw.n, 0) AS n_events,
                 coalesce(sa.d, sc.d, sw.d) AS one_d, sw.n IS NOT NULL AS one_is_write_off,
-                {open_} AS open_amount, {open_} > {tol % "i.amount"} AS is_open
+                {open_} AS open_amount, {open_} > {_tol(config, "i.amount")} AS is_open
               FROM i LEFT JOIN sa USING (irow) LEFT JOIN sc USING (irow) LEFT JOIN sw USING (irow))""",
         f"""CREATE TEMP TABLE settle AS
         WITH many AS (SELECT irow, amount AS total FROM st WHERE NOT is_open AND n_events > 1),
@@ -276,7 +270,7 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
             row_number() OVER (PARTITION BY ev.irow ORDER BY ev.d, ev.src, ev.k) AS n
           FROM ev JOIN many USING (irow))
         SELECT irow, arg_min(d, n) AS settled_at, arg_min(src = 2, n) AS by_write_off
-        FROM run WHERE cum >= total - {tol % "total"} GROUP BY irow""",
+        FROM run WHERE cum >= total - {_tol(config, "total")} GROUP BY irow""",
         # paid = settled by allocations or credit notes; per customer the days late of the latest
         # ``trend_n_invoices`` of them, latest first (by settlement day, then invoice row)
         """CREATE TEMP TABLE paid AS
@@ -367,28 +361,26 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
     before = ", ".join(
         f"sum(amount) FILTER (WHERE age >= {w} AND age < {2 * w}) AS before_{w}" for w in ws[:-1]
     )
-    activity: tuple[str, dict[str, str]] = (
+    activity_features: dict[str, str] = {}
+    for w in ws:
+        activity_features[f"invoiced_amount_{w}d"] = f"coalesce(inv_{w}, 0)"
+        activity_features[f"n_invoices_{w}d"] = f"coalesce(n_{w}, 0)"
+        activity_features[f"paid_amount_{w}d"] = f"coalesce(paid_{w}, 0)"
+    for w in ws[:-1]:
+        growth = _ratio(f"coalesce(inv_{w}, 0)", f"coalesce(before_{w}, 0)")
+        activity_features[f"invoiced_growth_{w}d"] = f"{growth} - 1"
+    activity = (
         f"""SELECT crow, {invoiced}, {before}, min(issue) AS first_issue, max(issue) AS last_issue,
           count(*) AS n_inv, sum(amount) AS s_inv
         FROM (SELECT *, {a} - issue AS age FROM i) GROUP BY crow""",
-        {},
-    )
-    for w in ws:
-        activity[1][f"invoiced_amount_{w}d"] = f"coalesce(inv_{w}, 0)"
-        activity[1][f"n_invoices_{w}d"] = f"coalesce(n_{w}, 0)"
-        activity[1][f"paid_amount_{w}d"] = f"coalesce(paid_{w}, 0)"
-    for w in ws[:-1]:
-        activity[1][f"invoiced_growth_{w}d"] = (
-            _ratio(f"coalesce(inv_{w}, 0)", f"coalesce(before_{w}, 0)") + " - 1"
-        )
-    activity[1].update(
         {
+            **activity_features,
             "tenure_days": f"{a} - least(first_issue, created)",  # least() skips a NULL
             "days_since_last_invoice": f"{a} - last_issue",
             "days_since_last_payment": f"{a} - greatest(last_payment, last_applied)",  # skips a NULL
             "n_invoices": "coalesce(n_inv, 0)",
             "invoice_amount_mean": _ratio("s_inv", "n_inv"),
-        }
+        },
     )
     paid_windows = ", ".join(f"sum(amount) FILTER (WHERE {a} - applied < {w}) AS paid_{w}" for w in ws)
     allocations = (
@@ -532,19 +524,14 @@ def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
     """Ids must be unique (an id named twice would count its facts twice): customers known on the day,
     invoices and payments where allocations name them (as ``features.parquet_source`` checks):
     there an allocation row met two invoice rows, or two payment rows."""
-    from arrisk.errors import ValidationError
-
-    doubled = None
     if con.execute("SELECT count(customer_id) - count(DISTINCT customer_id) FROM c").fetchall()[0][0]:
-        doubled = "customers.parquet: customer_id"
-    else:
-        arow = con.sql("SELECT arow FROM a").fetchnumpy()["arow"]
-        if len(arow) and np.bincount(arow).max() > 1:  # cheaper than a DISTINCT in SQL
-            sql = "SELECT count(*) FROM (SELECT arow FROM a GROUP BY arow HAVING count(DISTINCT irow) > 1)"
-            by_invoice = con.execute(sql).fetchall()[0][0]
-            doubled = "invoices.parquet: invoice_id" if by_invoice else "payments.parquet: payment_id"
-    if doubled:
-        raise ValidationError(f"{doubled} must be unique, some ids appear more than once")
+        refuse_duplicates("customers", "customer_id")
+    arow = con.sql("SELECT arow FROM a").fetchnumpy()["arow"]
+    if len(arow) and np.bincount(arow).max() > 1:  # cheaper than a DISTINCT in SQL
+        sql = "SELECT count(*) FROM (SELECT arow FROM a GROUP BY arow HAVING count(DISTINCT irow) > 1)"
+        if con.execute(sql).fetchall()[0][0]:
+            refuse_duplicates("invoices", "invoice_id")
+        refuse_duplicates("payments", "payment_id")
 
 
 def build_snapshot_sql(
@@ -576,14 +563,14 @@ def build_snapshot_sql(
             con.execute(f"SET threads = {threads or cores()}")
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET temp_directory = {_quoted(spill)}")
-            customers, invoices = _compute(con, folder, a, config, _Clock(stages))
+            customers, invoices = _compute(con, folder, a, config, PhaseClock(stages))
         finally:
             con.close()
     return Snapshot(as_of=stamp, customers=customers, invoices=invoices, version=feature_version(config))
 
 
 def _compute(
-    con, folder: Path, a: float, config: FeatureConfig, clock: _Clock
+    con, folder: Path, a: float, config: FeatureConfig, clock: PhaseClock
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
     """Run the statements on ``con`` and lay the results out as the customer and open-invoice tables."""
     from features.pipeline import customer_feature_names
@@ -592,35 +579,22 @@ def _compute(
     for statement in _tables(folder, a, config):
         con.execute(statement)
     _refuse_duplicates(con)
-    clock("cut_and_invoice_states_s")
+    clock.lap("cut_and_invoice_states_s")
     limits = _has_rows(folder, "credit_limits")
     customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
-    clock("customer_features_s")
+    clock.lap("customer_features_s")
     with small_pages(), ThreadPoolExecutor(1) as pool:
         # DuckDB computes the invoice features (off the GIL) while NumPy lays out the customers
         pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
         crow, block, customers = _customer_frame(customers_arrow, names)
         del customers_arrow
         invoices_arrow = pending.result()
-        clock("invoice_features_and_customer_table_s")
+        clock.lap("invoice_features_and_customer_table_s")
         closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
         invoices = _invoice_frame(invoices_arrow, crow, block, customers)
         closing.result()
-        clock("invoice_table_s")
+        clock.lap("invoice_table_s")
     return customers, invoices
-
-
-class _Clock:
-    """Writes the seconds since the previous call under each name (nothing without a dict)."""
-
-    def __init__(self, stages: dict[str, float] | None) -> None:
-        self.stages, self.last = stages, time.perf_counter()
-
-    def __call__(self, name: str) -> None:
-        now = time.perf_counter()
-        if self.stages is not None:
-            self.stages[name] = now - self.last
-        self.last = now
 
 
 def _customer_frame(arrow, names: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # type: ignore[no-untyped-def]

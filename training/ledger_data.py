@@ -9,8 +9,8 @@ import pandas as pd
 
 from arrisk.errors import ValidationError
 from arrisk.ledger.frames import LedgerFrames
+from arrisk.timing import PhaseClock
 from training.config import ExperimentConfig, SampleSpec
-from training.timing import PhaseClock
 from training.validation import TrainingTable
 
 

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from arrisk.timing import PhaseClock
 from models.payment_date import PaymentDateModel
 from models.registry import log_model, register_version
 from training.metrics import quantile_metrics
-from training.timing import PhaseClock
 from training.tracking import ensure_experiment
 from training.validation import TrainingTable
 

@@ -11,10 +11,10 @@ import pandas as pd
 
 from arrisk.errors import NotFoundError, ValidationError
 from arrisk.ledger.frames import LedgerFrames
+from arrisk.timing import PhaseClock
 from training.config import ExperimentConfig
 from training.job import Evaluation, RunSpec, evaluate
 from training.mlflow_log import LoggedRun, log_evaluation
-from training.timing import PhaseClock
 from training.validation import TrainingTable, split_by_dates, split_holdout
 
 

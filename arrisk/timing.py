@@ -1,4 +1,4 @@
-"""Phase timings of a training run (what ``benchmarks/train.py`` reports)."""
+"""Phase timings (what ``benchmarks/train.py`` and the feature benchmark report)."""
 
 from __future__ import annotations
 
