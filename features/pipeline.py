@@ -97,7 +97,8 @@ def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) 
     for j, name in enumerate(INVOICE_OWN):
         block[j] = own[name].to_numpy()
     for j, name in enumerate(customers.columns[1:], start=len(INVOICE_OWN)):
-        np.take(customers[name].to_numpy(), cust, out=block[j])  # straight into the block: no temporary
+        # straight into the block; mode="raise" would first write a buffer as large as ``out``
+        np.take(customers[name].to_numpy(), cust, out=block[j], mode="clip")  # codes: all valid
     out = pd.DataFrame(block.T, columns=names, copy=False)
     out.insert(0, "customer_id", book.customer_ids.to_numpy()[cust])
     out.insert(0, "invoice_id", np.asarray(book.invoice_ids.take(own["inv"].to_numpy()), dtype=object))

@@ -9,8 +9,8 @@ enters through one ``known`` filter on its own date (``_tables``), and the leak 
 
 Dates become day numbers (``DOUBLE`` days since 1970-01-01, exact for the ledger's dates), so a
 difference of two dates is already the feature's "days". Keys are Parquet row numbers: ``crow`` of
-the customer, ``irow`` of the invoice; tables come back ordered by them, as ``clip_book`` orders its
-codes.
+the customer, ``irow`` of the invoice; the tables are laid out in their order, as ``clip_book``
+orders its codes.
 """
 
 from __future__ import annotations
@@ -271,16 +271,16 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
           FROM ev JOIN many USING (irow))
         SELECT irow, arg_min(d, n) AS settled_at, arg_min(src = 2, n) AS by_write_off
         FROM run WHERE cum >= total - {_tol(config, "total")} GROUP BY irow""",
-        # paid = settled by allocations or credit notes; per customer the days late of the latest
-        # ``trend_n_invoices`` of them, latest first (by settlement day, then invoice row)
-        """CREATE TEMP TABLE paid AS
+        # paid = settled by allocations or credit notes. Views, not tables: each is read once by a
+        # family (and ``opened`` by the invoice features), so storing them only costs a copy
+        """CREATE TEMP VIEW paid AS
         SELECT st.crow, st.irow, st.amount, settled, greatest(0.0, settled - st.due) AS late,
           settled - st.issue AS to_pay
         FROM (SELECT st.*, coalesce(s.settled_at, st.settled_at) AS settled,
                 coalesce(s.by_write_off, st.by_write_off) AS wo
               FROM st LEFT JOIN settle s USING (irow) WHERE NOT st.is_open) st
         WHERE NOT st.wo""",
-        """CREATE TEMP TABLE opened AS SELECT * FROM st WHERE is_open""",
+        """CREATE TEMP VIEW opened AS SELECT * FROM st WHERE is_open""",
     ]
 
 
@@ -298,20 +298,18 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
     c = config
     n, t = c.last_n_invoices, c.trend_n_invoices
     shares = ", ".join(f"count(*) FILTER (WHERE late > {x}) AS late_over_{x}" for x in c.late_thresholds_days)
+    # one pass over the paid invoices: ``r`` numbers a customer's paid invoices latest first (by
+    # settlement day, then invoice row); the last-N mean and the trend read those with r < N
     lateness = (
-        f"""SELECT * FROM (
-          SELECT crow, count(*) AS k, sum(late) AS s_late, sum(late * amount) AS s_wlate,
-            sum(amount) AS s_amt,
-            max(late) AS max_late, sum(to_pay) AS s_pay, stddev_pop(to_pay) AS sd_pay, {shares}
-          FROM paid GROUP BY crow)
-        LEFT JOIN (
-          SELECT crow, avg(late) FILTER (WHERE r < {n}) AS last_mean, count(*) FILTER (WHERE r < {t}) AS tk,
-            sum(-r) FILTER (WHERE r < {t}) AS tx, sum(late) FILTER (WHERE r < {t}) AS ty,
-            sum(-r * late) FILTER (WHERE r < {t}) AS txy, sum(r * r) FILTER (WHERE r < {t}) AS txx
-          FROM (SELECT crow, late,
-                  row_number() OVER (PARTITION BY crow ORDER BY settled DESC, irow DESC) - 1 AS r
-                FROM paid QUALIFY r < {max(n, t)})
-          GROUP BY crow) USING (crow)""",
+        f"""SELECT crow, count(*) AS k, sum(late) AS s_late, sum(late * amount) AS s_wlate,
+          sum(amount) AS s_amt, max(late) AS max_late, sum(to_pay) AS s_pay, stddev_pop(to_pay) AS sd_pay,
+          {shares}, avg(late) FILTER (WHERE r < {n}) AS last_mean, count(*) FILTER (WHERE r < {t}) AS tk,
+          sum(-r) FILTER (WHERE r < {t}) AS tx, sum(late) FILTER (WHERE r < {t}) AS ty,
+          sum(-r * late) FILTER (WHERE r < {t}) AS txy, sum(r * r) FILTER (WHERE r < {t}) AS txx
+        FROM (SELECT crow, amount, late, to_pay,
+                row_number() OVER (PARTITION BY crow ORDER BY settled DESC, irow DESC) - 1 AS r
+              FROM paid)
+        GROUP BY crow""",
         {
             "n_paid_invoices": "coalesce(k, 0)",
             "days_late_mean": _ratio("s_late", "k"),
@@ -476,7 +474,7 @@ def _tol(config: FeatureConfig, expr: str) -> str:
 
 
 def customer_sql(a: float, config: FeatureConfig, names: list[str], limit_history: bool) -> str:
-    """One row per kept customer (``crow`` order): ``crow``, ``customer_id`` and the features as DOUBLE."""
+    """One row per kept customer (in no order): ``crow``, ``customer_id`` and the features as DOUBLE."""
     families = _families(a, config)
     exprs: dict[str, str] = {}
     for _, feats in families.values():
@@ -491,8 +489,7 @@ def customer_sql(a: float, config: FeatureConfig, names: list[str], limit_histor
     return f"""WITH {withs}
     SELECT crow, customer_id, {cols}
     FROM (SELECT c.*, {limit} AS credit_limit FROM c LEFT JOIN lim USING (crow)) c
-    LEFT JOIN pay USING (crow) {joins}
-    ORDER BY crow"""
+    LEFT JOIN pay USING (crow) {joins}"""
 
 
 def _nan(expr: str) -> str:
@@ -501,7 +498,7 @@ def _nan(expr: str) -> str:
 
 
 def invoice_sql(a: float) -> str:
-    """The own features of every open invoice (``irow`` order)."""
+    """The own features of every open invoice (in no order), with its ``irow`` and ``crow``."""
     return f"""
     WITH med AS (SELECT crow, median(amount) AS med FROM i GROUP BY crow),
       dis_open AS (SELECT DISTINCT irow FROM dis WHERE resolved IS NULL),
@@ -516,8 +513,7 @@ def invoice_sql(a: float) -> str:
       CAST(dis_open.irow IS NOT NULL AS DOUBLE) AS inv_is_disputed,
       coalesce(dun_max.level, 0) AS inv_dunning_level, CAST(o.n_alloc AS DOUBLE) AS inv_n_allocations
     FROM opened o JOIN i USING (irow) LEFT JOIN med ON med.crow = o.crow
-    LEFT JOIN dis_open USING (irow) LEFT JOIN dun_max USING (irow)
-    ORDER BY o.irow"""
+    LEFT JOIN dis_open USING (irow) LEFT JOIN dun_max USING (irow)"""
 
 
 def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
@@ -597,36 +593,60 @@ def _compute(
     return customers, invoices
 
 
+def _order(arrow, key: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The sorted unique ``key`` and each result row's place in that order. The queries leave the
+    ordering to NumPy: a scatter of each column costs less than DuckDB's sort of all of them."""
+    keys = arrow.column(key).to_numpy()
+    order = np.argsort(keys, kind="stable")  # runs of sorted rows: timsort
+    place = np.empty_like(order)
+    place[order] = np.arange(len(order))
+    return keys[order], place
+
+
 def _customer_frame(arrow, names: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    """Customer rows' ``crow``, the feature block (feature x customer) and the customer table on it."""
-    crow = arrow.column("crow").to_numpy()
+    """Customer rows' ``crow``, the feature block (feature x customer) and the customer table on it,
+    in ``crow`` order."""
+    crow, place = _order(arrow, "crow")
     block = np.empty((len(names), len(crow)), dtype="float64")
     for j, name in enumerate(names):
-        _fill(block[j], arrow.column(name))
+        _fill(block[j], arrow.column(name), place)
     customers = pd.DataFrame(block.T, columns=names, copy=False)
-    customers.insert(0, "customer_id", arrow.column("customer_id").to_numpy().astype(object))
+    customers.insert(0, "customer_id", _placed(arrow.column("customer_id"), place))
     return crow, block, customers
 
 
 def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Open invoices: ids, the invoice's own features, then its customer's (gathered from ``block``)."""
-    position = np.searchsorted(crow, arrow.column("crow").to_numpy())
+    """Open invoices in ``irow`` order: ids, the invoice's own features, then its customer's (gathered
+    from ``block``)."""
+    _, place = _order(arrow, "irow")
+    inv_crow = np.empty(len(place), dtype="int64")
+    inv_crow[place] = arrow.column("crow").to_numpy()
+    position = np.searchsorted(crow, inv_crow)  # every open invoice's customer is kept
     own, names = [*INVOICE_OWN], list(customers.columns[1:])
     inv_block = np.empty((len(own) + len(names), len(position)), dtype="float64")
     for j, name in enumerate(own):
-        _fill(inv_block[j], arrow.column(name))
+        _fill(inv_block[j], arrow.column(name), place)
     for j in range(len(names)):
-        np.take(block[j], position, out=inv_block[len(own) + j])  # straight into the block: no temporary
+        # straight into the block; mode="raise" would first write a buffer as large as ``out``
+        np.take(block[j], position, out=inv_block[len(own) + j], mode="clip")  # all found: see above
     invoices = pd.DataFrame(inv_block.T, columns=[*own, *names], copy=False)
     invoices.insert(0, "customer_id", customers["customer_id"].to_numpy()[position])
-    invoices.insert(0, "invoice_id", arrow.column("invoice_id").to_numpy().astype(object))
+    invoices.insert(0, "invoice_id", _placed(arrow.column("invoice_id"), place))
     return invoices
 
 
-def _fill(row: np.ndarray, column) -> None:  # type: ignore[no-untyped-def]
-    """Copy an Arrow DOUBLE column into ``row`` chunk by chunk (each chunk read in place)."""
+def _placed(column, place: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A text column as an object array, row k at ``place[k]``."""
+    out = np.empty(len(place), dtype=object)
+    out[place] = column.to_numpy()
+    return out
+
+
+def _fill(row: np.ndarray, column, place: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Scatter an Arrow DOUBLE column into ``row`` (row k to ``place[k]``), chunk by chunk (each chunk
+    read in place)."""
     start = 0
     for chunk in column.chunks:
         values = chunk.to_numpy(zero_copy_only=False)  # in place when it has no nulls
-        row[start : start + len(values)] = values
+        row[place[start : start + len(values)]] = values
         start += len(values)

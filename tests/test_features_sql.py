@@ -119,6 +119,43 @@ def test_dates_with_a_time_of_day(book: LedgerFrames, tmp_path: Path) -> None:
     assert_same(build_snapshot_sql(folder, "2025-08-31"), build_snapshot(changed, "2025-08-31"))
 
 
+def test_results_arriving_in_any_order_are_laid_out_in_key_order(
+    book: LedgerFrames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queries leave row order to NumPy (``_order``): shuffled results give the same tables."""
+    import features.sql_engine as engine
+
+    customer_sql, invoice_sql = engine.customer_sql, engine.invoice_sql
+    monkeypatch.setattr(
+        engine, "customer_sql", lambda *a: f"SELECT * FROM ({customer_sql(*a)}) ORDER BY hash(crow)"
+    )
+    monkeypatch.setattr(
+        engine, "invoice_sql", lambda *a: f"SELECT * FROM ({invoice_sql(*a)}) ORDER BY hash(irow)"
+    )
+    folder = write_parquet_book(book, tmp_path / "book")
+    got = build_snapshot_sql(folder, "2025-08-31")
+    assert_same(got, build_snapshot(book, "2025-08-31"))
+
+
+def test_columns_of_several_chunks_are_scattered_whole() -> None:
+    import pyarrow as pa
+
+    from features.sql_engine import _customer_frame
+
+    crow = [7, 2, 9, 0, 5]
+    arrow = pa.Table.from_batches(
+        [
+            pa.record_batch({"crow": crow[:2], "customer_id": ["c7", "c2"], "x": [7.0, 2.0]}),
+            pa.record_batch({"crow": crow[2:], "customer_id": ["c9", "c0", "c5"], "x": [9.0, 0.0, 5.0]}),
+        ]
+    )
+    assert arrow.column("x").num_chunks == 2
+    keys, block, frame = _customer_frame(arrow, ["x"])
+    assert keys.tolist() == [0, 2, 5, 7, 9]
+    assert block[0].tolist() == [0.0, 2.0, 5.0, 7.0, 9.0]
+    assert frame["customer_id"].tolist() == ["c0", "c2", "c5", "c7", "c9"]
+
+
 def test_optional_tables_and_columns_may_be_missing(book: LedgerFrames, tmp_path: Path) -> None:
     folder = write_parquet_book(book, tmp_path / "book")
     gone = ("dunning_events", "payment_plans", "credit_limits", "credit_notes", "fx_rates")
