@@ -111,6 +111,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "fx_rates": ("currency", "rate_date", "rate_to_base"),
 }
 REQUIRED_TABLES = ("customers", "invoices", "payments", "allocations")
+# a table of fewer rows than this is keyed by 4-byte row numbers (8-byte above)
+INTEGER_KEYS_BELOW = 2**31
 # read as ``pd.to_numeric(errors="coerce")`` reads them: text that is no number is NULL (NaN)
 _DOUBLE_FROM_TEXT = {"amount", "level"}
 
@@ -132,7 +134,7 @@ def _source(folder: Path, table: str) -> str:
         raise ValidationError(f"{path}: missing; a book needs {', '.join(REQUIRED_TABLES)}")
     if not path.exists():
         nulls = ", ".join(f"NULL::{t} AS {c}" for c, t in wanted.items())
-        return f"(SELECT {nulls}, 0::BIGINT AS file_row_number WHERE false)"
+        return f"(SELECT {nulls}, 0::INTEGER AS file_row_number WHERE false)"
     schema = pq.read_schema(path)
     have = set(schema.names)
     missing = [c for c in REQUIRED[table] if c not in have]
@@ -148,8 +150,11 @@ def _source(folder: Path, table: str) -> str:
             cols.append(f"CAST({c} AS VARCHAR) AS {c}")
         else:
             cols.append(f"CAST({c} AS {t}) AS {c}")
+    # row numbers as 4-byte keys where they fit: narrower keys make every join, group and sort on
+    # them cheaper (about 0.5 s of 10.5 s at a million customers, measured side by side)
+    key = "INTEGER" if _num_rows(folder, table) < INTEGER_KEYS_BELOW else "BIGINT"
     return (
-        f"(SELECT {', '.join(cols)}, file_row_number "
+        f"(SELECT {', '.join(cols)}, CAST(file_row_number AS {key}) AS file_row_number "
         f"FROM read_parquet({_quoted(path)}, file_row_number = true))"
     )
 

@@ -137,6 +137,19 @@ def test_results_arriving_in_any_order_are_laid_out_in_key_order(
     assert_same(got, build_snapshot(book, "2025-08-31"))
 
 
+def test_a_book_too_long_for_4_byte_row_keys_gets_8_byte_keys(
+    book: LedgerFrames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import features.sql_engine as engine
+
+    folder = write_parquet_book(book, tmp_path / "book")
+    assert "CAST(file_row_number AS INTEGER)" in engine._source(folder, "invoices")
+    monkeypatch.setattr(engine, "INTEGER_KEYS_BELOW", 100)  # invoices and allocations: over 100 rows
+    assert "CAST(file_row_number AS BIGINT)" in engine._source(folder, "invoices")
+    assert "CAST(file_row_number AS INTEGER)" in engine._source(folder, "customers")
+    assert_same(build_snapshot_sql(folder, "2025-08-31"), build_snapshot(book, "2025-08-31"))
+
+
 def test_columns_of_several_chunks_are_scattered_whole() -> None:
     import pyarrow as pa
 
