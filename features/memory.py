@@ -9,8 +9,10 @@ every customer feature, written once and read in column order, so huge pages buy
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
+import numpy as np
 
 
 @contextmanager
@@ -26,3 +28,22 @@ def small_pages() -> Iterator[None]:
         yield
     finally:
         _set_madvise_hugepage(before)
+
+
+def take_rows(
+    sources: Sequence[np.ndarray] | np.ndarray, index: np.ndarray, out: np.ndarray, threads: int
+) -> None:
+    """``out[j] = sources[j][index]`` for every j, on ``threads`` threads (NumPy's take releases the
+    GIL). ``index`` must hold valid positions: ``mode="clip"`` writes straight into ``out``, where the
+    default ``mode="raise"`` would first write a buffer as large as it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(j: int) -> None:
+        np.take(sources[j], index, out=out[j], mode="clip")
+
+    if threads <= 1 or len(sources) < 2:
+        for j in range(len(sources)):
+            one(j)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, range(len(sources))))

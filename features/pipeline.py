@@ -22,7 +22,7 @@ from features.catalogue import INVOICE_OWN, customer_catalogue, invoice_catalogu
 from features.config import FeatureConfig, default_config
 from features.invoice import invoice_features
 from features.invoice_state import invoice_state
-from features.memory import small_pages
+from features.memory import small_pages, take_rows
 from features.snapshot_io import Snapshot, read_snapshot, write_snapshot
 
 __all__ = [
@@ -88,17 +88,19 @@ def _float_frame(n_rows: int, columns: list[tuple[str, np.ndarray]]) -> pd.DataF
     return pd.DataFrame(block.T, columns=[name for name, _ in columns], copy=False)
 
 
-def invoice_table(book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """One row per invoice open on the as-of date, with its own and its customer's features."""
+def invoice_table(
+    book: AsOfBook, state: pd.DataFrame, customers: pd.DataFrame, threads: int = 1
+) -> pd.DataFrame:
+    """One row per invoice open on the as-of date, with its own and its customer's features (those
+    gathered on ``threads`` threads)."""
     own = invoice_features(book, state)
     cust = own["cust"].to_numpy()
     names = [*INVOICE_OWN, *customers.columns[1:]]
     block = np.empty((len(names), len(own)), dtype="float64")
     for j, name in enumerate(INVOICE_OWN):
         block[j] = own[name].to_numpy()
-    for j, name in enumerate(customers.columns[1:], start=len(INVOICE_OWN)):
-        # straight into the block; mode="raise" would first write a buffer as large as ``out``
-        np.take(customers[name].to_numpy(), cust, out=block[j], mode="clip")  # codes: all valid
+    sources = [customers[name].to_numpy() for name in customers.columns[1:]]
+    take_rows(sources, cust, block[len(INVOICE_OWN) :], threads)  # customer codes: all valid
     out = pd.DataFrame(block.T, columns=names, copy=False)
     out.insert(0, "customer_id", book.customer_ids.to_numpy()[cust])
     out.insert(0, "invoice_id", np.asarray(book.invoice_ids.take(own["inv"].to_numpy()), dtype=object))
@@ -158,7 +160,7 @@ def snapshot_of_book(
 ) -> Snapshot:
     """The features of an already clipped book, on ``workers`` processes (None: one per core for a
     large book; see ``features.parallel``); the same tables whatever the number."""
-    from features.parallel import build_in_parallel, default_workers
+    from features.parallel import build_in_parallel, cores, default_workers
 
     config = config or default_config()
     workers = default_workers(len(book.customer_ids)) if workers is None else workers
@@ -166,15 +168,18 @@ def snapshot_of_book(
         if workers > 1:
             customers, invoices = build_in_parallel(book, config, workers)
         else:
-            customers, invoices, _ = features_of_book(book, config)
+            customers, invoices, _ = features_of_book(book, config, threads=cores())
     return Snapshot(as_of=book.as_of, customers=customers, invoices=invoices, version=feature_version(config))
 
 
-def features_of_book(book: AsOfBook, config: FeatureConfig) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Customer table, open-invoice table, and the invoice code of each open-invoice row."""
+def features_of_book(
+    book: AsOfBook, config: FeatureConfig, threads: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Customer table, open-invoice table, and the invoice code of each open-invoice row (a process
+    of its own may lay out the invoice table on ``threads`` threads)."""
     state = invoice_state(book, config)
     customers = customer_table(book, state, config)
-    invoices = invoice_table(book, state, customers)
+    invoices = invoice_table(book, state, customers, threads)
     return customers, invoices, np.flatnonzero(state["is_open"].to_numpy())
 
 

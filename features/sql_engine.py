@@ -27,7 +27,7 @@ from arrisk.timing import PhaseClock
 from features.asof import to_timestamp
 from features.catalogue import INVOICE_OWN, _bucket_names
 from features.config import FeatureConfig, default_config
-from features.memory import small_pages
+from features.memory import small_pages, take_rows
 from features.parquet_source import _num_rows, _quoted
 from features.parquet_source import _refuse_duplicates as refuse_duplicates
 from features.snapshot_io import Snapshot
@@ -623,6 +623,8 @@ def _customer_frame(arrow, names: list[str]) -> tuple[np.ndarray, np.ndarray, pd
 def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Open invoices in ``irow`` order: ids, the invoice's own features, then its customer's (gathered
     from ``block``)."""
+    from features.parallel import cores
+
     _, place = _order(arrow, "irow")
     inv_crow = np.empty(len(place), dtype="int64")
     inv_crow[place] = arrow.column("crow").to_numpy()
@@ -631,9 +633,7 @@ def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.Dat
     inv_block = np.empty((len(own) + len(names), len(position)), dtype="float64")
     for j, name in enumerate(own):
         _fill(inv_block[j], arrow.column(name), place)
-    for j in range(len(names)):
-        # straight into the block; mode="raise" would first write a buffer as large as ``out``
-        np.take(block[j], position, out=inv_block[len(own) + j], mode="clip")  # all found: see above
+    take_rows(block, position, inv_block[len(own) :], threads=cores())  # every position is found
     invoices = pd.DataFrame(inv_block.T, columns=[*own, *names], copy=False)
     invoices.insert(0, "customer_id", customers["customer_id"].to_numpy()[position])
     invoices.insert(0, "invoice_id", _placed(arrow.column("invoice_id"), place))
