@@ -247,11 +247,11 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         # open amount; settled = the first event (date, then allocations, credit notes, write-offs in
         # file order) at which the running total covers the invoice: with one event, that event
         f"""CREATE TEMP TABLE st AS
-        WITH sa AS (SELECT irow, sum(amount) AS paid, count(*) AS n, any_value(applied) AS d
+        WITH sa AS (SELECT irow, sum(amount) AS paid, count(*)::INTEGER AS n, any_value(applied) AS d
                     FROM a GROUP BY irow),
-          sc AS (SELECT irow, sum(amount) AS credited, count(*) AS n, any_value(d) AS d
+          sc AS (SELECT irow, sum(amount) AS credited, count(*)::INTEGER AS n, any_value(d) AS d
                  FROM cn WHERE irow IS NOT NULL GROUP BY irow),
-          sw AS (SELECT irow, sum(amount) AS written_off, count(*) AS n, any_value(d) AS d
+          sw AS (SELECT irow, sum(amount) AS written_off, count(*)::INTEGER AS n, any_value(d) AS d
                  FROM wo GROUP BY irow)
         SELECT irow, crow, issue, due, amount, n_alloc, open_amount, is_open, n_events,
           CASE WHEN NOT is_open AND n_events = 1 THEN one_d WHEN NOT is_open AND n_events = 0 THEN issue END
@@ -528,7 +528,9 @@ def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
     if con.execute("SELECT count(customer_id) - count(DISTINCT customer_id) FROM c").fetchall()[0][0]:
         refuse_duplicates("customers", "customer_id")
     arow = con.sql("SELECT arow FROM a").fetchnumpy()["arow"]
-    if len(arow) and np.bincount(arow).max() > 1:  # cheaper than a DISTINCT in SQL
+    seen = np.zeros(int(arow.max()) + 1 if len(arow) else 0, dtype=bool)
+    seen[arow] = True  # a bitmap: cheaper than a DISTINCT in SQL, or a count per row
+    if np.count_nonzero(seen) < len(arow):
         sql = "SELECT count(*) FROM (SELECT arow FROM a GROUP BY arow HAVING count(DISTINCT irow) > 1)"
         if con.execute(sql).fetchall()[0][0]:
             refuse_duplicates("invoices", "invoice_id")
