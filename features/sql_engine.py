@@ -205,11 +205,17 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         SELECT c.crow, max({_day("x.payment_date")}) AS last_payment
         FROM {src["payments"]} x JOIN c USING (customer_id)
         WHERE {_day("x.payment_date")} <= {a} GROUP BY c.crow""",
+        # the invoices the smaller tables name, found in one pass over ``i`` (not one pass each)
+        f"""CREATE TEMP TABLE named AS
+        SELECT invoice_id, irow, crow, rate FROM i SEMI JOIN (
+          SELECT invoice_id FROM {src["credit_notes"]} UNION ALL SELECT invoice_id FROM {src["disputes"]}
+          UNION ALL SELECT invoice_id FROM {src["write_offs"]}
+          UNION ALL SELECT invoice_id FROM {src["dunning_events"]}) USING (invoice_id)""",
         f"""CREATE TEMP TABLE cn AS
         SELECT x.file_row_number AS nrow, i.irow, coalesce(i.crow, c.crow) AS crow,
           {_day("x.issue_date")} AS d,
           x.amount * coalesce(r.rate, 1.0) AS amount
-        FROM {src["credit_notes"]} x LEFT JOIN i ON i.invoice_id = x.invoice_id
+        FROM {src["credit_notes"]} x LEFT JOIN named i ON i.invoice_id = x.invoice_id
         LEFT JOIN c ON c.customer_id = x.customer_id LEFT JOIN rates r ON r.currency = x.currency
         WHERE {_day("x.issue_date")} <= {a} AND coalesce(i.crow, c.crow) IS NOT NULL""",
         # resolved after a: still open on a
@@ -217,7 +223,7 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         SELECT x.file_row_number AS drow, i.irow, i.crow,
           CASE WHEN {_day("x.resolved_at")} <= {a} THEN {_day("x.resolved_at")} END AS resolved,
           CASE WHEN isnan(x.amount) THEN NULL ELSE x.amount * i.rate END AS amount
-        FROM {src["disputes"]} x JOIN i USING (invoice_id)
+        FROM {src["disputes"]} x JOIN named i USING (invoice_id)
         WHERE {_day("x.opened_at")} <= {a}""",
         # a promise is judged by the allocations to the customer after the day before it was made, up
         # to min(promised date + grace, a) (no promised date: up to a; least() skips a NULL):
@@ -234,11 +240,11 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
               WHERE {_day("x.created_at")} <= {a})""",
         f"""CREATE TEMP TABLE wo AS
         SELECT x.file_row_number AS wrow, i.irow, i.crow, {_day("x.date")} AS d, x.amount * i.rate AS amount
-        FROM {src["write_offs"]} x JOIN i USING (invoice_id)
+        FROM {src["write_offs"]} x JOIN named i USING (invoice_id)
         WHERE {_day("x.date")} <= {a} AND (x.status IS NULL OR x.status = 'approved')""",
         f"""CREATE TEMP TABLE dun AS
         SELECT x.file_row_number AS urow, i.irow, i.crow, x.level, {_day("x.event_date")} AS d
-        FROM {src["dunning_events"]} x JOIN i USING (invoice_id)
+        FROM {src["dunning_events"]} x JOIN named i USING (invoice_id)
         WHERE {_day("x.event_date")} <= {a} AND (x.status IS NULL OR x.status = 'sent')""",
         f"""CREATE TEMP TABLE plans AS
         SELECT c.crow, coalesce({_day("x.broken_at")} <= {a}, false) AS broken
