@@ -634,9 +634,10 @@ def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.Dat
     from features.parallel import cores
 
     _, place = _order(arrow, "irow")
-    inv_crow = np.empty(len(place), dtype="int64")
-    inv_crow[place] = arrow.column("crow").to_numpy()
-    position = np.searchsorted(crow, inv_crow)  # every open invoice's customer is kept
+    row_of = np.zeros(int(crow[-1]) + 1 if len(crow) else 0, dtype="int64")  # customer row of a crow
+    row_of[crow] = np.arange(len(crow))
+    position = np.empty(len(place), dtype="int64")
+    position[place] = row_of[arrow.column("crow").to_numpy()]  # every open invoice's customer is kept
     own, names = [*INVOICE_OWN], list(customers.columns[1:])
     inv_block = np.empty((len(own) + len(names), len(position)), dtype="float64")
     for j, name in enumerate(own):
