@@ -201,10 +201,11 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         LEFT JOIN {src["payments"]} p ON p.payment_id = x.payment_id
         WHERE {_day("coalesce(x.applied_at, p.payment_date)")} <= {a}
           AND NOT coalesce({_day("x.reversed_at")} <= {a}, false)""",
+        # grouped by id before the join: one probe per customer, not one per payment
         f"""CREATE TEMP TABLE pay AS
-        SELECT c.crow, max({_day("x.payment_date")}) AS last_payment
-        FROM {src["payments"]} x JOIN c USING (customer_id)
-        WHERE {_day("x.payment_date")} <= {a} GROUP BY c.crow""",
+        SELECT c.crow, x.last_payment
+        FROM (SELECT customer_id, max({_day("payment_date")}) AS last_payment FROM {src["payments"]}
+              WHERE {_day("payment_date")} <= {a} GROUP BY customer_id) x JOIN c USING (customer_id)""",
         # the invoices the smaller tables name, found in one pass over ``i`` (not one pass each)
         f"""CREATE TEMP TABLE named AS
         SELECT invoice_id, irow, crow, rate FROM i SEMI JOIN (
