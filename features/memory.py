@@ -47,3 +47,13 @@ def take_rows(
         return
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(one, range(len(sources))))
+
+
+def sorted_places(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable sort ``order`` of ``keys`` and its inverse ``place``: row k goes to ``place[k]``,
+    so ``out[place] = values`` lays rows out in key order (a scatter, where a take needs the values
+    whole)."""
+    order = np.argsort(keys, kind="stable")  # runs of sorted rows: timsort
+    place = np.empty_like(order)
+    place[order] = np.arange(len(order))
+    return order, place

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features.asof import AsOfBook
+from features.memory import sorted_places
 
 # Below this many customers a second process costs more than it saves.
 MIN_CUSTOMERS_PER_WORKER = 100_000
@@ -133,9 +134,7 @@ def build_in_parallel(book: AsOfBook, config, workers: int):  # type: ignore[no-
     customers = pd.DataFrame(customer_block.T, columns=customer_names, copy=False)
     customers.insert(0, "customer_id", book.customer_ids.to_numpy())
     codes = np.concatenate(parts)
-    order = np.argsort(codes, kind="stable")
-    position = np.empty_like(order)
-    position[order] = np.arange(len(order))
+    order, position = sorted_places(codes)
     block = np.empty((len(invoice_names), len(codes)), dtype="float64")
     start = 0
     for part_codes, shared in zip(parts, invoice_blocks, strict=True):

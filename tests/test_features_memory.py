@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.memory import small_pages, take_rows
+from features.memory import small_pages, sorted_places, take_rows
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -29,3 +29,12 @@ def test_small_pages_restores_numpy_huge_page_advice() -> None:
         assert _set_madvise_hugepage(True) is True  # after: back on
     finally:
         _set_madvise_hugepage(before)
+
+
+def test_sorted_places_scatters_rows_into_key_order() -> None:
+    keys = np.array([30, 10, 20, 10])
+    order, place = sorted_places(keys)
+    assert order.tolist() == [1, 3, 2, 0]  # stable: the first 10 first
+    out = np.empty(4, dtype=int)
+    out[place] = keys
+    assert out.tolist() == [10, 10, 20, 30]
