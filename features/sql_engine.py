@@ -166,7 +166,7 @@ def _has_rows(folder: Path, table: str) -> bool:
 def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
     """The book cut at day ``a``: every statement's ``WHERE`` keeps only facts dated on or before it."""
     src = {t: _source(folder, t) for t in COLUMNS}
-    open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(sc.credited, 0) - coalesce(sw.written_off, 0)"
+    open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(so.credited, 0) - coalesce(so.written_off, 0)"
     return [
         # latest rate known on day a, else the currency's earliest (reference data, not an event)
         f"""CREATE TEMP TABLE rates AS
@@ -252,23 +252,25 @@ def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
         FROM {src["payment_plans"]} x JOIN c USING (customer_id)
         WHERE {_day("x.created_at")} <= {a}""",
         # open amount; settled = the first event (date, then allocations, credit notes, write-offs in
-        # file order) at which the running total covers the invoice: with one event, that event
+        # file order) at which the running total covers the invoice: with one event, that event.
+        # Credit notes and write-offs are grouped together: one join with ``i``, not two
         f"""CREATE TEMP TABLE st AS
         WITH sa AS (SELECT irow, sum(amount) AS paid, count(*)::INTEGER AS n, any_value(applied) AS d
                     FROM a GROUP BY irow),
-          sc AS (SELECT irow, sum(amount) AS credited, count(*)::INTEGER AS n, any_value(d) AS d
-                 FROM cn WHERE irow IS NOT NULL GROUP BY irow),
-          sw AS (SELECT irow, sum(amount) AS written_off, count(*)::INTEGER AS n, any_value(d) AS d
-                 FROM wo GROUP BY irow)
+          so AS (SELECT irow, sum(amount) FILTER (WHERE NOT w) AS credited,
+                   sum(amount) FILTER (WHERE w) AS written_off, count(*)::INTEGER AS n, any_value(d) AS d,
+                   bool_or(w) AS any_write_off
+                 FROM (SELECT irow, amount, d, false AS w FROM cn WHERE irow IS NOT NULL
+                       UNION ALL SELECT irow, amount, d, true FROM wo) GROUP BY irow)
         SELECT irow, crow, issue, due, amount, n_alloc, open_amount, is_open, n_events,
           CASE WHEN NOT is_open AND n_events = 1 THEN one_d WHEN NOT is_open AND n_events = 0 THEN issue END
             AS settled_at,
           NOT is_open AND n_events = 1 AND one_is_write_off AS by_write_off
         FROM (SELECT i.irow, i.crow, i.issue, i.due, i.amount, coalesce(sa.n, 0) AS n_alloc,
-                coalesce(sa.n, 0) + coalesce(sc.n, 0) + coalesce(sw.n, 0) AS n_events,
-                coalesce(sa.d, sc.d, sw.d) AS one_d, sw.n IS NOT NULL AS one_is_write_off,
+                coalesce(sa.n, 0) + coalesce(so.n, 0) AS n_events,
+                coalesce(sa.d, so.d) AS one_d, coalesce(so.any_write_off, false) AS one_is_write_off,
                 {open_} AS open_amount, {open_} > {_tol(config, "i.amount")} AS is_open
-              FROM i LEFT JOIN sa USING (irow) LEFT JOIN sc USING (irow) LEFT JOIN sw USING (irow))""",
+              FROM i LEFT JOIN sa USING (irow) LEFT JOIN so USING (irow))""",
         f"""CREATE TEMP TABLE settle AS
         WITH many AS (SELECT irow, amount AS total FROM st WHERE NOT is_open AND n_events > 1),
         ev AS (
