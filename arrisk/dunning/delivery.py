@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import smtplib
+import ssl
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -28,17 +30,38 @@ from arrisk.store.tables import Activity, Customer, DunningEvent
 
 
 class SmtpSettings(BaseSettings):
-    """Where dunning email goes (env ``ARRISK_SMTP_HOST``, ``_PORT``, ``_STARTTLS``, ``_USERNAME``, ...)."""
+    """Where dunning email goes (env ``ARRISK_SMTP_HOST``, ``_PORT``, ``_STARTTLS``, ``_SSL``,
+    ``_CA_FILE``, ``_USERNAME``, ...).
+
+    ``starttls`` upgrades a plain connection (usually port 587), ``ssl`` is TLS from the first byte
+    (SMTPS, usually port 465). Either way the server's certificate and host name are verified, against
+    the system's CAs or the PEM bundle in ``ca_file`` (a company CA, a relay's own certificate).
+    """
 
     model_config = SettingsConfigDict(env_prefix="ARRISK_SMTP_", env_file=".env", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 25
     starttls: bool = False
+    ssl: bool = False
+    ca_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
     sender: str = "receivables@example.com"
     timeout_s: float = 10.0
+
+
+class SmtpConfigError(smtplib.SMTPException):
+    """Settings that must not be used to connect (recorded on each outbox item, which stays queued)."""
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Mailer:
@@ -50,11 +73,33 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
-        if s.starttls:
-            smtp.starttls()
-        if s.username:
-            smtp.login(s.username, s.password.get_secret_value() if s.password else "")
+        if s.ssl and s.starttls:
+            raise SmtpConfigError(
+                "ARRISK_SMTP_SSL and ARRISK_SMTP_STARTTLS exclude each other: SSL is TLS from the first "
+                "byte (port 465), STARTTLS upgrades a plain connection (port 587)"
+            )
+        if s.username and not (s.ssl or s.starttls) and not _loopback(s.host):
+            raise SmtpConfigError(
+                f"refusing to send the SMTP password to {s.host} in clear text: "
+                "set ARRISK_SMTP_STARTTLS=true or ARRISK_SMTP_SSL=true"
+            )
+        # verified: smtplib's own default context (no context given) checks neither the certificate
+        # nor the host name
+        context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        smtp: smtplib.SMTP
+        if s.ssl:
+            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=context)
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        try:
+            if s.starttls:
+                smtp.starttls(context=context)
+            if s.username:
+                smtp.login(s.username, s.password.get_secret_value() if s.password else "")
+        except BaseException:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.close()
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> None:
