@@ -8,6 +8,7 @@ import datetime as dt
 import ipaddress
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,30 +99,31 @@ class Relay:
         return "250 OK"
 
 
-def _serve(relay: Relay, **tls: Any) -> tuple[Controller, int]:
+@contextmanager
+def _serving(relay: Relay, **tls: Any) -> Iterator[int]:
+    """The relay listening on a free loopback port (yielded) until the block ends."""
     port = _free_port()
     controller = Controller(
         relay, hostname="127.0.0.1", port=port, authenticator=relay.authenticate, auth_required=True, **tls
     )
     controller.start()
-    return controller, port
+    try:
+        yield port
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
 def starttls_relay(cert: Cert) -> Iterator[tuple[Relay, int]]:
-    relay = Relay()
-    controller, port = _serve(relay, tls_context=cert.server_context(), require_starttls=True)
-    yield relay, port
-    controller.stop()
+    with _serving(relay := Relay(), tls_context=cert.server_context(), require_starttls=True) as port:
+        yield relay, port
 
 
 @pytest.fixture
 def smtps_relay(cert: Cert) -> Iterator[tuple[Relay, int]]:
-    relay = Relay()
     # TLS from the first byte: aiosmtpd does not count it as STARTTLS, so AUTH is allowed explicitly
-    controller, port = _serve(relay, ssl_context=cert.server_context(), auth_require_tls=False)
-    yield relay, port
-    controller.stop()
+    with _serving(relay := Relay(), ssl_context=cert.server_context(), auth_require_tls=False) as port:
+        yield relay, port
 
 
 def _one_overdue_customer(engine: Engine) -> None:
@@ -142,13 +144,16 @@ def _item(engine: Engine) -> tuple[str, str | None, int]:
         return item.status, item.last_error, item.attempts
 
 
-def test_starttls_verifies_the_certificate_and_logs_in_inside_tls(
-    engine: Engine, starttls_relay: tuple[Relay, int], cert: Cert, tmp_path: Path
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_the_certificate_is_verified_and_the_login_sent_inside_tls(
+    engine: Engine, mode: str, cert: Cert, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    relay, port = starttls_relay
+    # STARTTLS upgrades a plain connection; SMTPS ("ssl") is TLS from the first byte
+    relay, port = request.getfixturevalue(f"{'starttls' if mode == 'starttls' else 'smtps'}_relay")
     _one_overdue_customer(engine)
     settings = SmtpSettings(
-        host="127.0.0.1", port=port, starttls=True, ca_file=cert.cert, username="ar", password="s3cret"
+        host="127.0.0.1", port=port, ca_file=cert.cert, username="ar", password="s3cret", **{mode: True}
     )
     assert _dun(engine, 10, settings, tmp_path) == {"sent": 1, "failed": 0}
     assert relay.accepted == [("ap@c1.test", True)] and relay.logins == ["ar"]
@@ -177,29 +182,13 @@ def test_a_certificate_for_another_host_name_is_refused(engine: Engine, tmp_path
     # trusted (its own CA is given) but made out to another name than the host connected to
     other = _self_signed(tmp_path / "other", [x509.DNSName("relay.example.org")])
     relay = Relay()
-    controller, port = _serve(relay, tls_context=other.server_context(), require_starttls=True)
-    try:
+    with _serving(relay, tls_context=other.server_context(), require_starttls=True) as port:
         _one_overdue_customer(engine)
         settings = SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=other.cert)
         assert _dun(engine, 10, settings, tmp_path) == {"sent": 0, "failed": 1}
-    finally:
-        controller.stop()
     status, error, _ = _item(engine)
     assert status == "failed" and "CERTIFICATE_VERIFY_FAILED" in (error or "")
     assert "127.0.0.1" in (error or "") and relay.accepted == []
-
-
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-def test_smtps_sends_over_tls_from_the_first_byte(
-    engine: Engine, smtps_relay: tuple[Relay, int], cert: Cert, tmp_path: Path
-) -> None:
-    relay, port = smtps_relay
-    _one_overdue_customer(engine)
-    settings = SmtpSettings(
-        host="127.0.0.1", port=port, ssl=True, ca_file=cert.cert, username="ar", password="s3cret"
-    )
-    assert _dun(engine, 10, settings, tmp_path) == {"sent": 1, "failed": 0}
-    assert relay.accepted == [("ap@c1.test", True)] and relay.logins == ["ar"]
 
 
 @pytest.mark.parametrize(
