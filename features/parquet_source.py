@@ -18,6 +18,7 @@ import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
 from features.asof import AsOfBook, clip_book
+from features.book_check import check_parquet_book, duckdb_read_error, readable
 from features.source import FEATURE_COLUMNS, ID_KINDS, _to_pandas, pa_is_string
 
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -105,10 +106,16 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
     import pyarrow.parquet as pq
 
     folder = Path(folder)
+    check_parquet_book(folder, [*FEATURE_COLUMNS, *OPTIONAL_COLUMNS])
     columns = _present(folder)
     con = duckdb.connect()
     try:
         rows = {kind: _owner_rows(con, folder, kind, columns) for kind in ID_KINDS}
+    except duckdb.Error as err:  # a file that is corrupt past its footer
+        refused = duckdb_read_error(folder, err)
+        if refused is None:
+            raise
+        raise refused from None
     finally:
         con.close()
     sizes = {kind: _num_rows(folder, owner) for kind, (owner, _) in ID_KINDS.items()}
@@ -119,7 +126,8 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
         path = folder / f"{name}.parquet"
         # text columns (currency, status) come out as Parquet's own dictionaries: no re-encoding
         text = [c for c in plain if pa_is_string(pq.read_schema(path).field(c).type)]
-        frame = _to_pandas(pq.read_table(path, columns=plain, read_dictionary=text), name)
+        with readable(path):
+            frame = _to_pandas(pq.read_table(path, columns=plain, read_dictionary=text), name)
         for kind, (owner, _) in ID_KINDS.items():
             if name == owner:
                 frame[kind] = pd.Categorical.from_codes(np.arange(sizes[kind]), dtype=dtypes[kind])
@@ -127,11 +135,11 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
                 frame[kind] = pd.Categorical.from_codes(rows[kind][name], dtype=dtypes[kind])
         tables[name] = frame
     _fill_applied_at(tables)
-    ids = {
-        kind: pq.read_table(folder / f"{owner}.parquet", columns=[kind]).column(kind)
-        for kind, (owner, _) in ID_KINDS.items()
-        if kind != "payment_id"
-    }
+    ids = {}
+    for kind, (owner, _) in ID_KINDS.items():
+        if kind != "payment_id":
+            with readable(folder / f"{owner}.parquet"):
+                ids[kind] = pq.read_table(folder / f"{owner}.parquet", columns=[kind]).column(kind)
     return LedgerFrames(**tables), ids  # type: ignore[arg-type]
 
 

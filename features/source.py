@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
+from features.book_check import LENIENT
 
 # table -> columns the feature pipeline reads
 FEATURE_COLUMNS: dict[str, list[str]] = {
@@ -64,7 +65,11 @@ def _to_pandas(table, name: str) -> pd.DataFrame:  # type: ignore[no-untyped-def
         if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dtype != "datetime64[ns]":
             frame[column] = frame[column].astype("datetime64[ns]")
         elif column in ("amount", "credit_limit", "rate_to_base") and frame[column].dtype != "float64":
-            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+            # text here passed ``features.book_check``; where it is lenient, no number reads as missing
+            lenient = (name, column) in LENIENT
+            frame[column] = pd.to_numeric(frame[column], errors="coerce" if lenient else "raise").astype(
+                "float64"
+            )
     return frame
 
 

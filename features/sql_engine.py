@@ -25,6 +25,7 @@ import pandas as pd
 
 from arrisk.timing import PhaseClock
 from features.asof import to_timestamp
+from features.book_check import check_parquet_book, duckdb_read_error, readable
 from features.catalogue import INVOICE_OWN, _bucket_names
 from features.config import FeatureConfig, default_config
 from features.memory import small_pages, sorted_places, take_rows
@@ -135,7 +136,8 @@ def _source(folder: Path, table: str) -> str:
     if not path.exists():
         nulls = ", ".join(f"NULL::{t} AS {c}" for c, t in wanted.items())
         return f"(SELECT {nulls}, 0::INTEGER AS file_row_number WHERE false)"
-    meta = pq.read_metadata(path)  # one footer read: the columns and the row count
+    with readable(path):
+        meta = pq.read_metadata(path)  # one footer read: the columns and the row count
     have = set(meta.schema.to_arrow_schema().names)
     missing = [c for c in REQUIRED[table] if c not in have]
     if missing:
@@ -566,6 +568,7 @@ def build_snapshot_sql(
 
     config = config or default_config()
     folder = Path(folder)
+    check_parquet_book(folder, list(COLUMNS))
     stamp = to_timestamp(as_of)
     a = float((stamp - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
     # a book larger than memory spills into a folder of its own under the system's temporary folder
@@ -576,6 +579,11 @@ def build_snapshot_sql(
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET temp_directory = {_quoted(spill)}")
             customers, invoices = _compute(con, folder, a, config, PhaseClock(stages))
+        except duckdb.Error as err:  # a file that is corrupt past its footer
+            refused = duckdb_read_error(folder, err)
+            if refused is None:
+                raise
+            raise refused from None
         finally:
             con.close()
     return Snapshot(as_of=stamp, customers=customers, invoices=invoices, version=feature_version(config))
