@@ -106,7 +106,7 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
     import pyarrow.parquet as pq
 
     folder = Path(folder)
-    check_parquet_book(folder, [*FEATURE_COLUMNS, *OPTIONAL_COLUMNS])
+    check_parquet_book(folder)
     columns = _present(folder)
     con = duckdb.connect()
     try:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from arrisk.timing import PhaseClock
 from features.asof import to_timestamp
-from features.book_check import check_parquet_book, duckdb_read_error, readable
+from features.book_check import COLUMNS, check_parquet_book, duckdb_read_error, readable
 from features.catalogue import INVOICE_OWN, _bucket_names
 from features.config import FeatureConfig, default_config
 from features.memory import small_pages, sorted_places, take_rows
@@ -35,67 +35,6 @@ from features.snapshot_io import Snapshot
 
 DAY_US = 86_400_000_000
 
-# table -> {column: SQL type} the engine reads; absent optional columns read as NULL
-COLUMNS: dict[str, dict[str, str]] = {
-    "customers": {
-        "customer_id": "VARCHAR",
-        "currency": "VARCHAR",
-        "payment_terms_days": "DOUBLE",
-        "credit_limit": "DOUBLE",
-        "created_at": "TIMESTAMP",
-    },
-    "invoices": {
-        "invoice_id": "VARCHAR",
-        "customer_id": "VARCHAR",
-        "issue_date": "TIMESTAMP",
-        "due_date": "TIMESTAMP",
-        "amount": "DOUBLE",
-        "currency": "VARCHAR",
-    },
-    "payments": {"payment_id": "VARCHAR", "customer_id": "VARCHAR", "payment_date": "TIMESTAMP"},
-    "allocations": {
-        "payment_id": "VARCHAR",
-        "invoice_id": "VARCHAR",
-        "amount": "DOUBLE",
-        "applied_at": "TIMESTAMP",
-        "reversed_at": "TIMESTAMP",
-    },
-    "credit_notes": {
-        "customer_id": "VARCHAR",
-        "invoice_id": "VARCHAR",
-        "issue_date": "TIMESTAMP",
-        "amount": "DOUBLE",
-        "currency": "VARCHAR",
-    },
-    "disputes": {
-        "invoice_id": "VARCHAR",
-        "opened_at": "TIMESTAMP",
-        "resolved_at": "TIMESTAMP",
-        "amount": "DOUBLE",
-    },
-    "promises": {
-        "customer_id": "VARCHAR",
-        "created_at": "TIMESTAMP",
-        "promised_date": "TIMESTAMP",
-        "amount": "DOUBLE",
-        "currency": "VARCHAR",
-    },
-    "write_offs": {"invoice_id": "VARCHAR", "date": "TIMESTAMP", "amount": "DOUBLE", "status": "VARCHAR"},
-    "dunning_events": {
-        "invoice_id": "VARCHAR",
-        "level": "DOUBLE",
-        "event_date": "TIMESTAMP",
-        "status": "VARCHAR",
-    },
-    "payment_plans": {"customer_id": "VARCHAR", "created_at": "TIMESTAMP", "broken_at": "TIMESTAMP"},
-    "credit_limits": {
-        "customer_id": "VARCHAR",
-        "effective_date": "TIMESTAMP",
-        "credit_limit": "DOUBLE",
-        "currency": "VARCHAR",
-    },
-    "fx_rates": {"currency": "VARCHAR", "rate_date": "TIMESTAMP", "rate_to_base": "DOUBLE"},
-}
 # columns without which a table cannot be read (the others read as NULL: no currency = base currency)
 REQUIRED: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "payment_terms_days", "credit_limit"),
@@ -568,7 +507,7 @@ def build_snapshot_sql(
 
     config = config or default_config()
     folder = Path(folder)
-    check_parquet_book(folder, list(COLUMNS))
+    check_parquet_book(folder)
     stamp = to_timestamp(as_of)
     a = float((stamp - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
     # a book larger than memory spills into a folder of its own under the system's temporary folder

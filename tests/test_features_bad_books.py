@@ -64,6 +64,14 @@ def test_a_limit_given_as_text_is_checked_too(copy: Path, engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_dates_given_as_text_are_refused(copy: Path, engine: str) -> None:
+    invoices = copy / "invoices.parquet"
+    _as_text(invoices, "issue_date", {3: "31/02/2025"})
+    with pytest.raises(ValidationError, match=rf"^{invoices}: column issue_date holds text; dates must be"):
+        build_snapshot_from_parquet(copy, AS_OF, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_text_that_is_a_number_reads_as_the_number(book: Path, copy: Path, engine: str) -> None:
     _as_text(copy / "invoices.parquet", "amount", {})
     _as_text(copy / "allocations.parquet", "amount", {})
