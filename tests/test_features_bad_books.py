@@ -115,3 +115,34 @@ def test_a_file_corrupt_past_its_footer_is_named(copy: Path, engine: str) -> Non
     allocations.write_bytes(bytes(data))
     with pytest.raises(ValidationError, match=rf"the book cannot be read: .*{allocations}"):
         build_snapshot_from_parquet(copy, AS_OF, engine=engine)
+
+
+@pytest.fixture(scope="module")
+def csv_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("csv")
+    write_book(folder, n_customers=60, months=3, seed=5, fmt="csv")
+    return folder
+
+
+def _edit_csv(path: Path, row: int, column: str, value: str) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[row - 1, column] = value
+    frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "what"),
+    [("invoices", "issue_date", "2025-02-31", "dates"), ("allocations", "amount", "18o7.71", "numbers")],
+)
+def test_a_csv_book_with_a_value_that_cannot_be_typed_is_refused(
+    csv_book: Path, tmp_path: Path, table: str, column: str, value: str, what: str
+) -> None:
+    folder = Path(shutil.copytree(csv_book, tmp_path / "csv"))
+    path = folder / f"{table}.csv"
+    n = len(pd.read_csv(path))
+    _edit_csv(path, 3, column, value)
+    with pytest.raises(ValidationError) as caught:
+        build_snapshot_from_parquet(folder, AS_OF)  # no Parquet: the CSV reader and the pandas engine
+    assert str(caught.value) == (
+        f"{path}: column {column}: 1 of {n:,} values are not {what} (the first, in data row 3: {value!r})"
+    )

@@ -141,12 +141,43 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def read_table(path: Path, name: str) -> pd.DataFrame:
-    """Read one interchange table, typed: ids as text, dates as datetime64, amounts float."""
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
-    return coerce_types(frame, name)
+    """Read one interchange table, typed: ids as text, dates as datetime64, amounts float.
+
+    A file that cannot be read or a value that cannot be typed is refused with the file's name
+    (``ValidationError``), not a traceback."""
+    from arrisk.errors import ValidationError
+
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+        return coerce_types(frame, name)
+    except (ValueError, TypeError, OSError) as err:  # pandas' parse errors are ValueErrors
+        raise ValidationError(f"{path}: {str(err).splitlines()[0]}") from None
+
+
+def _typed(column: str, kind: str, values: pd.Series) -> pd.Series:
+    """``values`` as ``kind`` (date, float or int); a value that cannot be typed is a ``ValueError``
+    naming the column, how many and the first (its data row counted from 1)."""
+    try:
+        if kind == "date":
+            return pd.to_datetime(values).astype("datetime64[ns]")
+        return pd.to_numeric(values).astype("float64" if kind == "float" else "int64")
+    except (ValueError, TypeError) as err:
+        if kind == "date":
+            loose = pd.to_datetime(values, errors="coerce")
+        else:
+            loose = pd.to_numeric(values, errors="coerce")
+        bad = (values.notna() & loose.isna()).to_numpy()
+        if not bad.any():  # e.g. a missing value where a whole number is needed
+            raise ValueError(f"column {column}: {str(err).splitlines()[0]}") from None
+        first = int(bad.argmax())
+        raise ValueError(
+            f"column {column}: {int(bad.sum()):,} of {len(values):,} values are not "
+            f"{'dates' if kind == 'date' else 'numbers'} "
+            f"(the first, in data row {first + 1}: {values.iloc[first]!r})"
+        ) from None
 
 
 def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -155,12 +186,12 @@ def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     out = frame.copy()
     for col in dates:
         if col in out:
-            out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+            out[col] = _typed(col, "date", out[col])
     for col in ("amount", "credit_limit", "rate_to_base"):
         if col in out:
-            out[col] = pd.to_numeric(out[col]).astype("float64")
+            out[col] = _typed(col, "float", out[col])
     if "payment_terms_days" in out:
-        out["payment_terms_days"] = pd.to_numeric(out["payment_terms_days"]).astype("int64")
+        out["payment_terms_days"] = _typed("payment_terms_days", "int", out["payment_terms_days"])
     for col in required + optional:
         if (
             col in out
