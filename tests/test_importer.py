@@ -178,6 +178,15 @@ def test_encoding_problems_are_refused(
     assert _row_counts(sqlite_engine)["customers"] == 0
 
 
+def test_a_parquet_file_that_cannot_be_read_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
+    folder = write_book(tmp_path / "pq")
+    (folder / "payments.csv").unlink()
+    (folder / "payments.parquet").write_bytes(b"PAR1 cut short")
+    with pytest.raises(ImportValidationError, match=r"payments.parquet: is not a readable Parquet file: "):
+        import_dir(sqlite_engine, folder)
+    assert _row_counts(sqlite_engine)["customers"] == 0
+
+
 def test_a_later_bad_file_leaves_an_earlier_import_untouched(sqlite_engine: Engine, tmp_path: Path) -> None:
     import_dir(sqlite_engine, write_book(tmp_path / "good"))
     before = _row_counts(sqlite_engine)

@@ -54,7 +54,9 @@ def read_raw_dir(folder: Path) -> dict[str, tuple[pd.DataFrame, str]]:
     for name in TABLES:
         csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
         if parquet.exists():
-            raw[name] = (pd.read_parquet(parquet), parquet.name)
+            frame = _read_parquet(parquet, problems)
+            if frame is not None:
+                raw[name] = (frame, parquet.name)
         elif csv.exists():
             frame = _read_csv(csv, problems)
             if frame is not None:
@@ -64,6 +66,16 @@ def read_raw_dir(folder: Path) -> dict[str, tuple[pd.DataFrame, str]]:
     if problems:
         raise ImportValidationError(problems)
     return raw
+
+
+def _read_parquet(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt pages
+        problems.append(Problem(path.name, None, None, None, f"is not a readable Parquet file: {err}"))
+        return None
 
 
 def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
