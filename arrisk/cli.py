@@ -50,12 +50,11 @@ def main() -> None:
     except typer.Abort:
         console.print("aborted")
         sys.exit(1)
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
+    except Exception as err:  # usage errors: click's, or those of the copy of click inside typer
+        show, code = getattr(err, "show", None), getattr(err, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
 
 

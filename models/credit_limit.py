@@ -60,7 +60,7 @@ def load_policy(path: Path | str | None = None) -> CreditLimitPolicy:
     source = Path(path) if path else DEFAULT_POLICY
     try:
         return CreditLimitPolicy.model_validate(yaml.safe_load(source.read_text()))
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, yaml.YAMLError) as err:
         raise ValidationError(f"credit-limit policy {source}: {err}") from err
 
 

@@ -194,7 +194,10 @@ def _validated(path: Path, model: type[_T]) -> _T:
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"experiment config {path} does not exist")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValidationError(f"{path}: not valid YAML: {err}") from None
     try:
         return model.model_validate(raw)
     except PydanticValidationError as err:
