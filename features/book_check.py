@@ -129,14 +129,12 @@ def check_parquet_book(folder: Path, columns: Mapping[str, Mapping[str, str]] = 
 
 
 def _refuse_text(path: Path, column: str, values: pd.Series) -> None:
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = values.notna() & numbers.isna()
-    if bad.any():
-        first = int(bad.to_numpy().argmax())
-        raise ValidationError(
-            f"{path}: column {column}: {int(bad.sum()):,} of {len(values):,} values are not numbers "
-            f"(the first, in row {first + 1}: {values.iloc[first]!r})"
-        )
+    from arrisk.ledger.frames import typed_column
+
+    try:
+        typed_column(column, "float", values)
+    except ValueError as err:
+        raise ValidationError(f"{path}: {err}") from None
 
 
 def duckdb_read_error(folder: Path, err: Exception) -> ValidationError | None:

@@ -52,7 +52,7 @@ def test_text_that_is_no_number_is_refused_with_file_column_and_example(copy: Pa
     with pytest.raises(ValidationError) as caught:
         build_snapshot_from_parquet(copy, AS_OF, engine=engine)
     assert str(caught.value) == (
-        f"{invoices}: column amount: 2 of {n:,} values are not numbers (the first, in row 5: '1.234,50')"
+        f"{invoices}: column amount: 2 of {n:,} values are not numbers (the first, in data row 5: '1.234,50')"
     )
 
 

@@ -157,7 +157,7 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
         raise ValidationError(f"{path}: {str(err).splitlines()[0]}") from None
 
 
-def _typed(column: str, kind: str, values: pd.Series) -> pd.Series:
+def typed_column(column: str, kind: str, values: pd.Series) -> pd.Series:
     """``values`` as ``kind`` (date, float or int); a value that cannot be typed is a ``ValueError``
     naming the column, how many and the first (its data row counted from 1)."""
     try:
@@ -186,12 +186,12 @@ def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     out = frame.copy()
     for col in dates:
         if col in out:
-            out[col] = _typed(col, "date", out[col])
+            out[col] = typed_column(col, "date", out[col])
     for col in ("amount", "credit_limit", "rate_to_base"):
         if col in out:
-            out[col] = _typed(col, "float", out[col])
+            out[col] = typed_column(col, "float", out[col])
     if "payment_terms_days" in out:
-        out["payment_terms_days"] = _typed("payment_terms_days", "int", out["payment_terms_days"])
+        out["payment_terms_days"] = typed_column("payment_terms_days", "int", out["payment_terms_days"])
     for col in required + optional:
         if (
             col in out
