@@ -55,7 +55,32 @@ def main() -> None:
         if callable(show) and isinstance(code, int):
             show()
             sys.exit(code)
-        raise
+        problem = _database_problem(err)
+        if problem is None:
+            raise
+        console.print(f"[bold red]error:[/] {problem}")
+        sys.exit(2)
+
+
+def _database_problem(err: Exception) -> str | None:
+    """A store that cannot be reached or a database URL that cannot be read, in one line (the
+    password never shown); None for any other error."""
+    from sqlalchemy import exc
+
+    if isinstance(err, exc.ArgumentError) and "URL" in str(err):
+        return f"ARRISK_DATABASE_URL is not a database URL ({err})"
+    if isinstance(err, exc.OperationalError):
+        from arrisk.settings import get_settings
+
+        url = get_settings().database_url
+        where = "the store"
+        if url:
+            from sqlalchemy.engine import make_url
+
+            where = f"the store at {make_url(url).render_as_string(hide_password=True)}"
+        first = str(err.orig if err.orig is not None else err).splitlines()[0]
+        return f"{where}: {first} (check ARRISK_DATABASE_URL and that the database is running)"
+    return None
 
 
 if __name__ == "__main__":

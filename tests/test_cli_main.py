@@ -4,6 +4,7 @@ one clear message and exit status 2, never a traceback."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,9 @@ from arrisk.errors import ValidationError
 from models.credit_limit import load_policy
 
 
-def _arrisk(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+def _arrisk(*args: str, home: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
     code = "import sys; from arrisk.cli import main; sys.argv = ['arrisk', *sys.argv[1:]]; main()"
-    env = {**os.environ, "ARRISK_HOME": str(home)}
+    env = {**os.environ, "ARRISK_HOME": str(home), **env_vars}
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
     )
@@ -52,3 +53,31 @@ def test_a_credit_limit_policy_that_is_not_yaml_is_a_validation_error(tmp_path: 
     policy.write_text("bands: {unclosed\n")
     with pytest.raises(ValidationError, match=rf"credit-limit policy {policy}: "):
         load_policy(policy)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends: nothing listens there
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql://ar:s3cret@127.0.0.1:{port}/ledger",
+            "the store at postgresql://ar:***@127.0.0.1:{port}/",
+        ),
+        ("not a url", "ARRISK_DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_store_that_cannot_be_reached_is_one_message_without_the_password(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    port = str(_closed_port())
+    done = _arrisk(
+        "report", "aging", "--as-of", "2025-01-01", home=tmp_path, ARRISK_DATABASE_URL=url.format(port=port)
+    )
+    output = "".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2 and "Traceback" not in output and "s3cret" not in output
+    assert "".join(message.format(port=port).split()) in output
