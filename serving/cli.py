@@ -72,6 +72,11 @@ def _serve(
     """Serve the risk API (OpenAPI at /docs) with uvicorn."""
     import uvicorn
 
+    from arrisk.store.db import get_engine
+
+    # the store is reached (and migrated) here first: a store that cannot be reached is one clear
+    # message from the command line, not a traceback in the server's start-up log
+    get_engine().dispose()
     uvicorn.run(
         "serving.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )

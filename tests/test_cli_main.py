@@ -62,6 +62,9 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(
+    "command", [["report", "aging", "--as-of", "2025-01-01"], ["serve", "--port", "8799"]]
+)
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         (
@@ -72,12 +75,10 @@ def _closed_port() -> int:
     ],
 )
 def test_a_store_that_cannot_be_reached_is_one_message_without_the_password(
-    tmp_path: Path, url: str, message: str
+    tmp_path: Path, command: list[str], url: str, message: str
 ) -> None:
     port = str(_closed_port())
-    done = _arrisk(
-        "report", "aging", "--as-of", "2025-01-01", home=tmp_path, ARRISK_DATABASE_URL=url.format(port=port)
-    )
+    done = _arrisk(*command, home=tmp_path, ARRISK_DATABASE_URL=url.format(port=port))
     output = "".join((done.stdout + done.stderr).split())
     assert done.returncode == 2 and "Traceback" not in output and "s3cret" not in output
     assert "".join(message.format(port=port).split()) in output
