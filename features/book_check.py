@@ -12,10 +12,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from arrisk.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 # table -> {column: SQL type} the engines read (the SQL engine casts to these types; absent optional
 # columns read as NULL). DOUBLE columns must hold numbers, TIMESTAMP columns dates.
@@ -84,11 +88,12 @@ LENIENT = {("disputes", "amount")}
 
 
 def _is_text(arrow_type) -> bool:  # type: ignore[no-untyped-def]
+    """Text, or a dictionary of text (as pandas writes a categorical)."""
     import pyarrow as pa
 
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+    from features.source import pa_is_string
+
+    return bool(pa_is_string(arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type))
 
 
 @contextlib.contextmanager
@@ -103,17 +108,22 @@ def readable(path: Path) -> Iterator[None]:
         raise ValidationError(f"{path}: not a readable Parquet file ({err})") from None
 
 
-def check_parquet_book(folder: Path, columns: Mapping[str, Mapping[str, str]] = COLUMNS) -> None:
+def check_parquet_book(
+    folder: Path, columns: Mapping[str, Mapping[str, str]] = COLUMNS
+) -> dict[str, pq.FileMetaData]:
     """Refuse the book in ``folder`` if one of the tables of ``columns`` (those present) is not
-    readable Parquet, holds text that is no number in a numeric column, or text in a date column."""
+    readable Parquet, holds text that is no number in a numeric column, or text in a date column.
+    Returns each present table's footer (read once here, for the readers to reuse)."""
     import pyarrow.parquet as pq
 
+    footers = {}
     for name, wanted in columns.items():
         path = folder / f"{name}.parquet"
         if not path.exists():
             continue
         with readable(path):
-            schema = pq.read_schema(path)
+            footers[name] = pq.read_metadata(path)
+        schema = footers[name].schema.to_arrow_schema()
         for column, sql_type in wanted.items():
             if column not in schema.names or not _is_text(schema.field(column).type):
                 continue
@@ -126,6 +136,7 @@ def check_parquet_book(folder: Path, columns: Mapping[str, Mapping[str, str]] = 
                 with readable(path):
                     values = pq.read_table(path, columns=[column]).column(0).to_pandas()
                 _refuse_text(path, column, values)
+    return footers
 
 
 def _refuse_text(path: Path, column: str, values: pd.Series) -> None:
@@ -137,9 +148,16 @@ def _refuse_text(path: Path, column: str, values: pd.Series) -> None:
         raise ValidationError(f"{path}: {err}") from None
 
 
-def duckdb_read_error(folder: Path, err: Exception) -> ValidationError | None:
-    """DuckDB's failure to read one of the book's files as a ``ValidationError``; None for others."""
-    text = str(err)
-    if "Failed to read file" not in text and "No magic bytes found" not in text:
-        return None
-    return ValidationError(f"{folder}: the book cannot be read: {text.splitlines()[0]}")
+@contextlib.contextmanager
+def duckdb_readable(folder: Path) -> Iterator[None]:
+    """DuckDB's failure to read one of the book's files (corrupt past its footer) as a
+    ``ValidationError``; any other DuckDB error passes through."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as err:
+        text = str(err)
+        if "Failed to read file" not in text and "No magic bytes found" not in text:
+            raise
+        raise ValidationError(f"{folder}: the book cannot be read: {text.splitlines()[0]}") from None

@@ -18,7 +18,7 @@ import pandas as pd
 
 from arrisk.ledger.frames import LedgerFrames
 from features.asof import AsOfBook, clip_book
-from features.book_check import check_parquet_book, duckdb_read_error, readable
+from features.book_check import check_parquet_book, duckdb_readable, readable
 from features.source import FEATURE_COLUMNS, ID_KINDS, _to_pandas, pa_is_string
 
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -110,12 +110,8 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
     columns = _present(folder)
     con = duckdb.connect()
     try:
-        rows = {kind: _owner_rows(con, folder, kind, columns) for kind in ID_KINDS}
-    except duckdb.Error as err:  # a file that is corrupt past its footer
-        refused = duckdb_read_error(folder, err)
-        if refused is None:
-            raise
-        raise refused from None
+        with duckdb_readable(folder):  # a file that is corrupt past its footer
+            rows = {kind: _owner_rows(con, folder, kind, columns) for kind in ID_KINDS}
     finally:
         con.close()
     sizes = {kind: _num_rows(folder, owner) for kind, (owner, _) in ID_KINDS.items()}
@@ -125,7 +121,8 @@ def read_coded_frames(folder: Path | str) -> tuple[LedgerFrames, dict[str, np.nd
         plain = [c for c in wanted if c not in ID_KINDS]
         path = folder / f"{name}.parquet"
         # text columns (currency, status) come out as Parquet's own dictionaries: no re-encoding
-        text = [c for c in plain if pa_is_string(pq.read_schema(path).field(c).type)]
+        schema = pq.read_schema(path)
+        text = [c for c in plain if pa_is_string(schema.field(c).type)]
         with readable(path):
             frame = _to_pandas(pq.read_table(path, columns=plain, read_dictionary=text), name)
         for kind, (owner, _) in ID_KINDS.items():

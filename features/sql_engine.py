@@ -19,19 +19,23 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from arrisk.timing import PhaseClock
 from features.asof import to_timestamp
-from features.book_check import COLUMNS, check_parquet_book, duckdb_read_error, readable
+from features.book_check import COLUMNS, check_parquet_book, duckdb_readable, readable
 from features.catalogue import INVOICE_OWN, _bucket_names
 from features.config import FeatureConfig, default_config
 from features.memory import small_pages, sorted_places, take_rows
-from features.parquet_source import _num_rows, _quoted
+from features.parquet_source import _quoted
 from features.parquet_source import _refuse_duplicates as refuse_duplicates
 from features.snapshot_io import Snapshot
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 DAY_US = 86_400_000_000
 
@@ -62,8 +66,9 @@ def _day(expr: str) -> str:
     return f"(epoch_us(CAST({expr} AS TIMESTAMP)) / {DAY_US}.0)"
 
 
-def _source(folder: Path, table: str) -> str:
-    """``SELECT`` of the table's wanted columns (typed) and its row number; empty without a file."""
+def _source(folder: Path, table: str, footer: pq.FileMetaData | None = None) -> str:
+    """``SELECT`` of the table's wanted columns (typed) and its row number; empty without a file.
+    ``footer``: the file's Parquet footer where already read (else it is read here)."""
     import pyarrow.parquet as pq
 
     from arrisk.errors import ValidationError
@@ -75,9 +80,10 @@ def _source(folder: Path, table: str) -> str:
     if not path.exists():
         nulls = ", ".join(f"NULL::{t} AS {c}" for c, t in wanted.items())
         return f"(SELECT {nulls}, 0::INTEGER AS file_row_number WHERE false)"
-    with readable(path):
-        meta = pq.read_metadata(path)  # one footer read: the columns and the row count
-    have = set(meta.schema.to_arrow_schema().names)
+    if footer is None:
+        with readable(path):
+            footer = pq.read_metadata(path)
+    have = set(footer.schema.to_arrow_schema().names)
     missing = [c for c in REQUIRED[table] if c not in have]
     if missing:
         raise ValidationError(f"{path}: missing required column(s) {', '.join(missing)}")
@@ -93,20 +99,20 @@ def _source(folder: Path, table: str) -> str:
             cols.append(f"CAST({c} AS {t}) AS {c}")
     # row numbers as 4-byte keys where they fit: narrower keys make every join, group and sort on
     # them cheaper (about 0.5 s of 10.5 s at a million customers, measured side by side)
-    key = "INTEGER" if meta.num_rows < INTEGER_KEYS_BELOW else "BIGINT"
+    key = "INTEGER" if footer.num_rows < INTEGER_KEYS_BELOW else "BIGINT"
     return (
         f"(SELECT {', '.join(cols)}, CAST(file_row_number AS {key}) AS file_row_number "
         f"FROM read_parquet({_quoted(path)}, file_row_number = true))"
     )
 
 
-def _has_rows(folder: Path, table: str) -> bool:
-    return (folder / f"{table}.parquet").exists() and _num_rows(folder, table) > 0
-
-
-def _tables(folder: Path, a: float, config: FeatureConfig) -> list[str]:
-    """The book cut at day ``a``: every statement's ``WHERE`` keeps only facts dated on or before it."""
-    src = {t: _source(folder, t) for t in COLUMNS}
+def _tables(
+    folder: Path, a: float, config: FeatureConfig, footers: dict[str, pq.FileMetaData] | None = None
+) -> list[str]:
+    """The book cut at day ``a``: every statement's ``WHERE`` keeps only facts dated on or before it.
+    ``footers``: the Parquet footers already read, by table."""
+    footers = footers or {}
+    src = {t: _source(folder, t, footers.get(t)) for t in COLUMNS}
     open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(so.credited, 0) - coalesce(so.written_off, 0)"
     return [
         # latest rate known on day a, else the currency's earliest (reference data, not an event)
@@ -507,7 +513,7 @@ def build_snapshot_sql(
 
     config = config or default_config()
     folder = Path(folder)
-    check_parquet_book(folder)
+    footers = check_parquet_book(folder)
     stamp = to_timestamp(as_of)
     a = float((stamp - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
     # a book larger than memory spills into a folder of its own under the system's temporary folder
@@ -517,29 +523,25 @@ def build_snapshot_sql(
             con.execute(f"SET threads = {threads or cores()}")
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET temp_directory = {_quoted(spill)}")
-            customers, invoices = _compute(con, folder, a, config, PhaseClock(stages))
-        except duckdb.Error as err:  # a file that is corrupt past its footer
-            refused = duckdb_read_error(folder, err)
-            if refused is None:
-                raise
-            raise refused from None
+            with duckdb_readable(folder):  # a file that is corrupt past its footer
+                customers, invoices = _compute(con, folder, a, config, PhaseClock(stages), footers)
         finally:
             con.close()
     return Snapshot(as_of=stamp, customers=customers, invoices=invoices, version=feature_version(config))
 
 
 def _compute(
-    con, folder: Path, a: float, config: FeatureConfig, clock: PhaseClock
+    con, folder: Path, a: float, config: FeatureConfig, clock: PhaseClock, footers: dict[str, pq.FileMetaData]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
     """Run the statements on ``con`` and lay the results out as the customer and open-invoice tables."""
     from features.pipeline import customer_feature_names
 
     names = customer_feature_names(config)
-    for statement in _tables(folder, a, config):
+    for statement in _tables(folder, a, config, footers):
         con.execute(statement)
     _refuse_duplicates(con)
     clock.lap("cut_and_invoice_states_s")
-    limits = _has_rows(folder, "credit_limits")
+    limits = "credit_limits" in footers and footers["credit_limits"].num_rows > 0
     customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
     clock.lap("customer_features_s")
     with small_pages(), ThreadPoolExecutor(1) as pool:
