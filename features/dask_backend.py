@@ -36,7 +36,7 @@ def _text(values: pd.Series) -> pa.Array:
 
     try:
         return pa.array(values, type=pa.string(), from_pandas=True)
-    except pa.ArrowException:  # numbers, bytes, categories or mixed objects
+    except pa.ArrowException:  # numbers, bytes or mixed objects
         return pa.array(values.astype(str).to_numpy(), type=pa.string())
 
 
@@ -138,8 +138,8 @@ def split_by_customer(frames: LedgerFrames, partition: np.ndarray, n_partitions:
             name: _take(getattr(frames, name), np.flatnonzero(part == p)) for name, part in parts.items()
         }
         # the payments its allocations name (every row of a repeated id), and those its customers paid
-        named = allocated.filter(pa.array(parts["allocations"][in_books] == p)).drop_null()
-        keep = pc.is_in(pay_ids, value_set=named, skip_nulls=True).to_numpy(zero_copy_only=False)
+        cited = allocated.filter(pa.array(parts["allocations"][in_books] == p)).drop_null()
+        keep = pc.is_in(pay_ids, value_set=cited, skip_nulls=True).to_numpy(zero_copy_only=False)
         if paid_by is not None:
             keep |= paid_by == p
         out.append(replace(frames, payments=_take(pays, np.flatnonzero(keep)), **tables))
