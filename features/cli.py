@@ -33,10 +33,11 @@ def _load(source: Path | None, from_db: bool):  # type: ignore[no-untyped-def]
         raise ValidationError("--source and --from-db: give one ledger source, not both")
     if source is not None:
         from arrisk.ledger.frames import read_dir
+        from features.source import BOOK_COLUMNS
 
         if not source.is_dir():
             raise ValidationError(f"--source {source}: not a folder")
-        return read_dir(source)
+        return read_dir(source, BOOK_COLUMNS)
     from arrisk.ledger.load import load_frames
     from arrisk.store.db import get_engine
 

@@ -19,13 +19,7 @@ import pandas as pd
 from arrisk.ledger.frames import LedgerFrames
 from features.asof import AsOfBook, clip_book
 from features.book_check import check_parquet_book, duckdb_readable, readable
-from features.source import FEATURE_COLUMNS, ID_KINDS, _to_pandas, pa_is_string
-
-OPTIONAL_COLUMNS: dict[str, list[str]] = {
-    "dunning_events": ["invoice_id", "customer_id", "level", "event_date", "status"],
-    "payment_plans": ["customer_id", "created_at", "broken_at"],
-    "credit_limits": ["customer_id", "effective_date", "credit_limit", "currency"],
-}
+from features.source import BOOK_COLUMNS, ID_KINDS, _to_pandas, pa_is_string
 
 
 def _quoted(path: Path | str) -> str:
@@ -37,7 +31,7 @@ def _present(folder: Path) -> dict[str, list[str]]:
     import pyarrow.parquet as pq
 
     out = {}
-    for name, wanted in {**FEATURE_COLUMNS, **OPTIONAL_COLUMNS}.items():
+    for name, wanted in BOOK_COLUMNS.items():
         path = folder / f"{name}.parquet"
         if path.exists():
             names = set(pq.read_schema(path).names)

@@ -136,8 +136,10 @@ def build_snapshot_from_parquet(
     folder = Path(folder)
     check_engine(engine)
     if not (folder / "invoices.parquet").exists():
+        from features.source import BOOK_COLUMNS
+
         return build_snapshot(
-            read_dir(folder), as_of, config=config, workers=1 if workers is None else workers
+            read_dir(folder, BOOK_COLUMNS), as_of, config=config, workers=1 if workers is None else workers
         )
     if engine == "sql":
         from features.sql_engine import build_snapshot_sql

@@ -33,10 +33,11 @@ def load_frames(config: ExperimentConfig, source: Path | None) -> LedgerFrames:
     """``source`` (an interchange folder) if given, else the configured generated book."""
     if source is not None:
         from arrisk.ledger.frames import read_dir
+        from features.source import BOOK_COLUMNS
 
         if not Path(source).is_dir():
             raise NotFoundError(f"--source {source}: not a folder of interchange files")
-        return read_dir(Path(source))
+        return read_dir(Path(source), BOOK_COLUMNS)  # only the columns features and labels read
     if config.generated is None:
         raise ValidationError(
             f"experiment {config.name}: no --source folder and no 'generated' book configured"

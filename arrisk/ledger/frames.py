@@ -6,6 +6,7 @@ Inside frames, amounts are float64 (model matrices); the store keeps them as NUM
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -71,6 +72,36 @@ SCHEMAS: dict[str, tuple[list[str], list[str], list[str], str | None]] = {
 }
 TABLES = list(SCHEMAS)
 REQUIRED_TABLES = ["customers", "invoices", "payments", "allocations"]
+# Tables the store makes (dunning runs, payment plans, credit decisions) rather than imports: a folder
+# may hold them (the feature engines read them) and ``read_dir`` / ``write_dir`` carry them, but the
+# importer does not take them.
+EXTRA_SCHEMAS: dict[str, tuple[list[str], list[str], list[str], str | None]] = {
+    "dunning_events": (
+        ["invoice_id", "level", "event_date"],
+        ["customer_id", "status"],
+        ["event_date"],
+        None,
+    ),
+    "payment_plans": (
+        ["customer_id", "created_at"],
+        ["plan_id", "status", "broken_at"],
+        ["created_at", "broken_at"],
+        None,
+    ),
+    "credit_limits": (
+        ["customer_id", "credit_limit"],
+        ["effective_date", "currency"],
+        ["effective_date"],
+        None,
+    ),
+}
+FLOAT_COLUMNS = ("amount", "credit_limit", "rate_to_base", "level")  # a dunning level may be missing
+INT_COLUMNS = ("payment_terms_days",)
+
+
+def schema(name: str) -> tuple[list[str], list[str], list[str], str | None]:
+    """(required columns, optional columns, date columns, id column) of an interchange table."""
+    return SCHEMAS[name] if name in SCHEMAS else EXTRA_SCHEMAS[name]
 
 
 def empty_frame(name: str) -> pd.DataFrame:
@@ -140,8 +171,9 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def read_table(path: Path, name: str) -> pd.DataFrame:
+def read_table(path: Path, name: str, columns: Collection[str] | None = None) -> pd.DataFrame:
     """Read one interchange table, typed: ids as text, dates as datetime64, amounts float.
+    ``columns``: read only those (the ones the file has), not every column.
 
     A file that cannot be read or a value that cannot be typed is refused with the file's name
     (``ValidationError``), not a traceback."""
@@ -149,9 +181,22 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
 
     try:
         if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
+            if columns is not None:
+                import pyarrow.parquet as pq
+
+                have = pq.read_schema(path).names
+                frame = pd.read_parquet(path, columns=[c for c in have if c in columns])
+            else:
+                frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8",
+                usecols=None if columns is None else (lambda c: c in columns),
+            )
         return coerce_types(frame, name)
     except (ValueError, TypeError, OSError) as err:  # pandas' parse errors are ValueErrors
         raise ValidationError(f"{path}: {str(err).splitlines()[0]}") from None
@@ -182,39 +227,42 @@ def typed_column(column: str, kind: str, values: pd.Series) -> pd.Series:
 
 def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Best-effort typing for trusted data (generator output); the importer validates strictly."""
-    required, optional, dates, _ = SCHEMAS[name]
+    required, optional, dates, _ = schema(name)
     out = frame.copy()
     for col in dates:
         if col in out:
             out[col] = typed_column(col, "date", out[col])
-    for col in ("amount", "credit_limit", "rate_to_base"):
+    for col in FLOAT_COLUMNS:
         if col in out:
             out[col] = typed_column(col, "float", out[col])
-    if "payment_terms_days" in out:
-        out["payment_terms_days"] = typed_column("payment_terms_days", "int", out["payment_terms_days"])
+    for col in INT_COLUMNS:
+        if col in out:
+            out[col] = typed_column(col, "int", out[col])
     for col in required + optional:
-        if (
-            col in out
-            and col not in dates
-            and col not in ("amount", "credit_limit", "rate_to_base", "payment_terms_days")
-        ):
+        if col in out and col not in dates and col not in (*FLOAT_COLUMNS, *INT_COLUMNS):
             out[col] = out[col].astype("object").where(out[col].notna(), None)
     if name == "allocations" and "applied_at" not in out:
         out["applied_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     return out
 
 
-def read_dir(folder: Path) -> LedgerFrames:
-    """Read a folder in the interchange format (``NAME.parquet`` or ``NAME.csv`` per table)."""
+def read_dir(folder: Path, columns: Mapping[str, Collection[str]] | None = None) -> LedgerFrames:
+    """Read a folder in the interchange format (``NAME.parquet`` or ``NAME.csv`` per table), the
+    store-made tables (dunning events, payment plans, credit-limit history) where the folder has them.
+
+    ``columns``: table -> the columns to read (those a file lacks are left out; a table not named is
+    read whole). The feature pipeline and training read only what they use
+    (``features.source.BOOK_COLUMNS``): remittance text, payer names and the like are most of a big
+    book's memory."""
     folder = Path(folder)
     tables: dict[str, pd.DataFrame] = {}
-    for name in TABLES:
+    for name in [*TABLES, *EXTRA_SCHEMAS]:
         path = _find(folder, name)
         if path is None:
             if name in REQUIRED_TABLES:
                 raise FileNotFoundError(f"{folder}: no {name}.csv or {name}.parquet")
             continue
-        tables[name] = read_table(path, name)
+        tables[name] = read_table(path, name, None if columns is None else columns.get(name))
     frames = LedgerFrames(**tables)
     return fill_allocation_dates(frames)
 
@@ -234,7 +282,8 @@ def write_dir(frames: LedgerFrames, folder: Path, fmt: str = "parquet") -> dict[
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for name in TABLES:
+    extra = [name for name in EXTRA_SCHEMAS if len(getattr(frames, name))]  # only where the book has some
+    for name in [*TABLES, *extra]:
         frame = getattr(frames, name)
         if fmt == "parquet":
             frame.to_parquet(folder / f"{name}.parquet", index=False)
