@@ -488,7 +488,10 @@ def main() -> None:
         "throughput_ratio_vs_mlflow": ratio,
         "targets": {
             "worklist_p99_ms<=20": results["worklist_page"]["p99_ms"] <= 20,
-            "worklist_p99_ms<=20_wrk_client": results.get("worklist_page_wrk", {}).get("p99_ms", 1e9) <= 20,
+            # None: not measured (no wrk on this machine)
+            "worklist_p99_ms<=20_wrk_client": (
+                results["worklist_page_wrk"]["p99_ms"] <= 20 if "worklist_page_wrk" in results else None
+            ),
             "score_explain_p99_ms<=20": results["score_with_explanation"]["p99_ms"] <= 20,
             "plain_scoring>=5x_mlflow": ratio["1_row"] >= 5,
         },
