@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from arrisk.errors import ValidationError
-from arrisk.ledger.frames import EXTRA_SCHEMAS, LedgerFrames, read_dir, write_dir
+from arrisk.ledger.frames import EXTRA_SCHEMAS, LedgerFrames, coerce_types, read_dir, write_dir
 from features.labels import customer_default_labels, invoice_late_labels
 from features.pipeline import build_snapshot, build_snapshot_from_parquet
 from features.source import BOOK_COLUMNS
@@ -105,3 +105,23 @@ def test_a_dunning_level_that_is_no_number_is_refused_with_the_file(
     events.to_csv(tmp_path / "dunning_events.csv", index=False)
     with pytest.raises(ValidationError, match=r"dunning_events\.csv.*level"):
         read_dir(tmp_path)
+
+
+def test_coerce_types_copies_unless_handed_the_frame() -> None:
+    raw = pd.DataFrame(
+        {
+            "payment_id": [1, 2, None],  # numbers as ids: text (object) with None for missing
+            "payment_date": ["2025-01-02", "2025-01-03", "2025-01-04"],
+            "amount": ["10.5", "3", "7"],
+            "currency": ["EUR", float("nan"), "USD"],
+        }
+    )
+    kept = raw.copy()
+    typed = coerce_types(raw, "payments")
+    pd.testing.assert_frame_equal(raw, kept)  # the caller's frame is left alone
+    assert typed["payment_date"].dtype == "datetime64[ns]" and typed["amount"].tolist() == [10.5, 3.0, 7.0]
+    assert typed["currency"].tolist() == ["EUR", None, "USD"] and typed["payment_id"].dtype == object
+    assert typed["payment_id"].tolist()[:2] == [1.0, 2.0] and typed["payment_id"].tolist()[2] is None
+    handed = coerce_types(raw, "payments", copy=False)
+    assert handed is raw
+    pd.testing.assert_frame_equal(handed, typed)

@@ -197,7 +197,7 @@ def read_table(path: Path, name: str, columns: Collection[str] | None = None) ->
                 encoding="utf-8",
                 usecols=None if columns is None else (lambda c: c in columns),
             )
-        return coerce_types(frame, name)
+        return coerce_types(frame, name, copy=False)
     except (ValueError, TypeError, OSError) as err:  # pandas' parse errors are ValueErrors
         raise ValidationError(f"{path}: {str(err).splitlines()[0]}") from None
 
@@ -225,10 +225,11 @@ def typed_column(column: str, kind: str, values: pd.Series) -> pd.Series:
         ) from None
 
 
-def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Best-effort typing for trusted data (generator output); the importer validates strictly."""
+def coerce_types(frame: pd.DataFrame, name: str, *, copy: bool = True) -> pd.DataFrame:
+    """Best-effort typing for trusted data (generator output); the importer validates strictly.
+    ``copy=False``: type ``frame`` itself (a frame the caller just read and hands over)."""
     required, optional, dates, _ = schema(name)
-    out = frame.copy()
+    out = frame.copy() if copy else frame
     for col in dates:
         if col in out:
             out[col] = typed_column(col, "date", out[col])
@@ -240,7 +241,9 @@ def coerce_types(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             out[col] = typed_column(col, "int", out[col])
     for col in required + optional:
         if col in out and col not in dates and col not in (*FLOAT_COLUMNS, *INT_COLUMNS):
-            out[col] = out[col].astype("object").where(out[col].notna(), None)
+            values = out[col] if out[col].dtype == object else out[col].astype("object")
+            missing = values.isna()
+            out[col] = values.where(~missing, None) if missing.any() else values  # NaN -> None
     if name == "allocations" and "applied_at" not in out:
         out["applied_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     return out

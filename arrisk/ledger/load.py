@@ -91,7 +91,7 @@ def load_frames(engine: Engine) -> LedgerFrames:
     tables: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
         for name, query in QUERIES.items():
-            tables[name] = coerce_types(_read(conn, query), name)
+            tables[name] = coerce_types(_read(conn, query), name, copy=False)
         tables["dunning_events"] = _typed_dates(
             pd.read_sql(
                 select(

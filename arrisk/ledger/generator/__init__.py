@@ -87,7 +87,8 @@ def generate_book(
             parts[name].append(conform(name, table))
         truths.append(chunk.truth)
     frames = {
-        name: coerce_types(pa.concat_tables(tables).to_pandas(), name) for name, tables in parts.items()
+        name: coerce_types(pa.concat_tables(tables).to_pandas(), name, copy=False)
+        for name, tables in parts.items()
     }
     book = LedgerFrames(**frames)
     if return_truth:
