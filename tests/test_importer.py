@@ -244,3 +244,19 @@ def test_over_allocation_sums_are_exact_below_a_cent() -> None:
     assert _decimal_sums(keys, cents) == {"a": Decimal("0.30"), "b": Decimal("6.01")}
     finer = pd.Series([Decimal("0.105"), Decimal("5"), Decimal("0.2"), Decimal("1.001")])
     assert _decimal_sums(keys, finer) == {"a": Decimal("0.305"), "b": Decimal("6.001")}
+
+
+def test_store_made_tables_in_a_folder_are_named_as_not_imported(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arrisk.ledger.cli import print_import_report
+
+    folder = write_book(tmp_path / "book")
+    (folder / "dunning_events.csv").write_text("invoice_id,level,event_date\nI1,1,2024-03-01\n")
+    report = import_dir(engine, folder)
+    assert report.not_imported == ["dunning_events.csv"] and report.counts["invoices"]["inserted"] == 4
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from dunning_events")).scalar_one() == 0
+    print_import_report(report)
+    assert "not imported: dunning_events.csv" in " ".join(capsys.readouterr().out.split())
+    assert import_dir(engine, write_book(tmp_path / "bare")).not_imported == []

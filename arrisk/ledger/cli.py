@@ -42,6 +42,11 @@ def print_import_report(report) -> None:  # type: ignore[no-untyped-def]
     for name, c in report.counts.items():
         table.add_row(name, f"{c['inserted']:,}", f"{c['updated']:,}", f"{c['unchanged']:,}")
     console.print(table)
+    if report.not_imported:
+        console.print(
+            f"not imported: {', '.join(report.not_imported)} (the store records its own dunning runs, "
+            "payment plans and credit decisions; features and training read these files from a folder)"
+        )
 
 
 def aging(

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from arrisk.ledger.frames import REQUIRED_TABLES, SCHEMAS, TABLES, LedgerFrames
+from arrisk.ledger.frames import EXTRA_SCHEMAS, REQUIRED_TABLES, SCHEMAS, TABLES, LedgerFrames
 from arrisk.ledger.validation import ImportValidationError, Problem, TableChecker
 from arrisk.store import tables as t
 
@@ -31,6 +31,9 @@ class ImportReport:
     source: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    # files of the folder left out on purpose: tables the store makes itself (dunning events,
+    # payment plans, credit-limit history), which a folder written by ``write_dir`` may hold
+    not_imported: list[str] = field(default_factory=list)
 
     @property
     def inserted(self) -> int:
@@ -260,7 +263,14 @@ def import_frames(engine: Engine, frames: LedgerFrames, *, source: str) -> Impor
 
 def import_dir(engine: Engine, folder: Path) -> ImportReport:
     """Validate and write a folder of CSV or Parquet files in the interchange format."""
-    return _import(engine, read_raw_dir(folder), source=str(folder))
+    report = _import(engine, read_raw_dir(folder), source=str(folder))
+    report.not_imported = [
+        path.name
+        for name in EXTRA_SCHEMAS
+        for path in (Path(folder) / f"{name}.parquet", Path(folder) / f"{name}.csv")
+        if path.exists()
+    ]
+    return report
 
 
 def _import(engine: Engine, raw: dict[str, tuple[pd.DataFrame, str]], *, source: str) -> ImportReport:
