@@ -66,11 +66,13 @@ def experiment(frames: Any, name: str, args: argparse.Namespace) -> Any:
 
 def one_run(n_customers: int, args: argparse.Namespace, seed: int) -> dict[str, Any]:
     from arrisk.ledger.generator import generate_book
+    from features.source import BOOK_COLUMNS
     from training.runner import run_experiment
 
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
-    frames = generate_book(n_customers=n_customers, months=args.months, seed=seed)
+    # as ``arrisk train`` generates its book: only the columns features and labels read
+    frames = generate_book(n_customers=n_customers, months=args.months, seed=seed, columns=BOOK_COLUMNS)
     out["generate_s"] = time.perf_counter() - t0
     out["invoices"] = len(frames.invoices)
     _say(f"generated {n_customers:,} customers, {len(frames.invoices):,} invoices: {out['generate_s']:.1f} s")
@@ -119,12 +121,13 @@ def compare(n_customers: int, args: argparse.Namespace, seed: int, partial: Any 
     import numpy as np
 
     from arrisk.ledger.generator import generate_book
+    from features.source import BOOK_COLUMNS
     from training.job import RunSpec, fit_risk_model
     from training.ledger_data import build_training_table, sampled_customer_ids
     from training.metrics import classification_metrics
     from training.validation import split_by_dates
 
-    frames = generate_book(n_customers=n_customers, months=args.months, seed=seed)
+    frames = generate_book(n_customers=n_customers, months=args.months, seed=seed, columns=BOOK_COLUMNS)
     cache: dict = {}
     out: dict[str, Any] = {"customers": n_customers, "invoices": len(frames.invoices), "models": {}}
     for name in MODELS:

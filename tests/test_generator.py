@@ -379,3 +379,16 @@ def test_importer_accepts_a_generated_book(sqlite_engine) -> None:  # type: igno
     report = import_frames(sqlite_engine, book, source="generator")
     assert report.counts["invoices"]["inserted"] == len(book.invoices)
     assert report.counts["allocations"]["inserted"] == len(book.allocations)
+
+
+def test_a_book_generated_with_columns_keeps_those_and_is_otherwise_the_same() -> None:
+    from features.source import BOOK_COLUMNS
+
+    full = generate_book(n_customers=200, months=6, seed=3)
+    lean = generate_book(n_customers=200, months=6, seed=3, columns=BOOK_COLUMNS)
+    assert "payer_name" in full.payments and "payer_name" not in lean.payments
+    for name in TABLES:  # the tables the generator makes (the store-made ones stay empty defaults)
+        frame, whole = getattr(lean, name), getattr(full, name)
+        keep = [c for c in whole.columns if c in BOOK_COLUMNS[name]]
+        assert list(frame.columns) == keep, name
+        pd.testing.assert_frame_equal(frame, whole[keep], obj=name)

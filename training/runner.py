@@ -43,9 +43,12 @@ def load_frames(config: ExperimentConfig, source: Path | None) -> LedgerFrames:
             f"experiment {config.name}: no --source folder and no 'generated' book configured"
         )
     from arrisk.ledger.generator import generate_book
+    from features.source import BOOK_COLUMNS
 
     g = config.generated
-    return generate_book(n_customers=g.n_customers, months=g.months, seed=g.seed, start=g.start)
+    return generate_book(
+        n_customers=g.n_customers, months=g.months, seed=g.seed, start=g.start, columns=BOOK_COLUMNS
+    )
 
 
 def run_experiment(

@@ -6,6 +6,7 @@ The behaviour behind each customer is hidden from the book; ``return_truth=True`
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Literal, overload
 
@@ -33,6 +34,7 @@ def generate_book(
     start: date = ...,
     base_currency: str = ...,
     invoice_rate: float = ...,
+    columns: Mapping[str, Collection[str]] | None = ...,
     return_truth: Literal[False] = ...,
 ) -> LedgerFrames: ...
 @overload
@@ -44,6 +46,7 @@ def generate_book(
     start: date = ...,
     base_currency: str = ...,
     invoice_rate: float = ...,
+    columns: Mapping[str, Collection[str]] | None = ...,
     return_truth: Literal[True],
 ) -> tuple[LedgerFrames, pd.DataFrame]: ...
 def generate_book(
@@ -54,11 +57,14 @@ def generate_book(
     start: date = date(2025, 1, 1),
     base_currency: str = "EUR",
     invoice_rate: float = 1.0,
+    columns: Mapping[str, Collection[str]] | None = None,
     return_truth: bool = False,
 ) -> LedgerFrames | tuple[LedgerFrames, pd.DataFrame]:
     """A book in memory, identical to what ``write_book`` writes for the same arguments.
 
     ``invoice_rate`` scales every customer's invoices per month (1 = the default volumes).
+    ``columns``: table -> the columns to keep (as ``read_dir`` takes them); the others are dropped
+    before they become Python objects (training keeps ``features.source.BOOK_COLUMNS``).
     With ``return_truth`` also a frame of customer_id, behaviour, default_date and batch_payer.
     """
     import pyarrow as pa
@@ -86,10 +92,14 @@ def generate_book(
         for name, table in chunk.tables.items():
             parts[name].append(conform(name, table))
         truths.append(chunk.truth)
-    frames = {
-        name: coerce_types(pa.concat_tables(tables).to_pandas(), name, copy=False)
-        for name, tables in parts.items()
-    }
+    frames = {}
+    for name in list(parts):
+        # one table's Arrow memory at a time, freed as it is converted: the book is never held twice
+        table = pa.concat_tables(parts.pop(name))
+        if columns is not None and name in columns:
+            table = table.select([c for c in table.column_names if c in columns[name]])
+        frames[name] = coerce_types(table.to_pandas(split_blocks=True, self_destruct=True), name, copy=False)
+        del table
     book = LedgerFrames(**frames)
     if return_truth:
         return book, pa.concat_tables(truths).to_pandas()
