@@ -616,12 +616,17 @@ def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.Dat
     position[place] = row_of[arrow.column("crow").to_numpy()]  # every open invoice's customer is kept
     own, names = [*INVOICE_OWN], list(customers.columns[1:])
     inv_block = np.empty((len(own) + len(names), len(position)), dtype="float64")
-    for j, name in enumerate(own):
-        _fill(inv_block[j], arrow.column(name), place)
-    take_rows(block, position, inv_block[len(own) :], threads=cores())  # every position is found
+    with ThreadPoolExecutor(1) as pool:
+        # NumPy gathers the customer features (off the GIL) while Python makes the id objects
+        gathered = pool.submit(take_rows, block, position, inv_block[len(own) :], cores())
+        invoice_ids = _placed(arrow.column("invoice_id"), place)
+        customer_ids = customers["customer_id"].to_numpy()[position]
+        for j, name in enumerate(own):
+            _fill(inv_block[j], arrow.column(name), place)
+        gathered.result()  # every position is found
     invoices = pd.DataFrame(inv_block.T, columns=[*own, *names], copy=False)
-    invoices.insert(0, "customer_id", customers["customer_id"].to_numpy()[position])
-    invoices.insert(0, "invoice_id", _placed(arrow.column("invoice_id"), place))
+    invoices.insert(0, "customer_id", customer_ids)
+    invoices.insert(0, "invoice_id", invoice_ids)
     return invoices
 
 
