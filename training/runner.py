@@ -30,20 +30,21 @@ class ExperimentResult:
 
 
 def load_frames(config: ExperimentConfig, source: Path | None) -> LedgerFrames:
-    """``source`` (an interchange folder) if given, else the configured generated book."""
+    """``source`` (an interchange folder) if given, else the configured generated book; either way
+    only the columns features and labels read (``BOOK_COLUMNS``)."""
+    from features.source import BOOK_COLUMNS
+
     if source is not None:
         from arrisk.ledger.frames import read_dir
-        from features.source import BOOK_COLUMNS
 
         if not Path(source).is_dir():
             raise NotFoundError(f"--source {source}: not a folder of interchange files")
-        return read_dir(Path(source), BOOK_COLUMNS)  # only the columns features and labels read
+        return read_dir(Path(source), BOOK_COLUMNS)
     if config.generated is None:
         raise ValidationError(
             f"experiment {config.name}: no --source folder and no 'generated' book configured"
         )
     from arrisk.ledger.generator import generate_book
-    from features.source import BOOK_COLUMNS
 
     g = config.generated
     return generate_book(
