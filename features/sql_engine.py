@@ -2,10 +2,12 @@
 
 Same definitions, same tables as ``features.pipeline.build_snapshot`` (a test holds them equal on
 generated books, with unknown ids, missing dates and every optional table), but the cut, the invoice
-states and every feature family are SQL over the Parquet files, so the work runs on all cores with no
-Python object per id. The leak guard is the same rule, applied where each table is read: every fact
-enters through one ``known`` filter on its own date (``_tables``), and the leak checker
-(``features.leakage``) is run against this engine too.
+states and the feature families are SQL over the Parquet files, so the work runs on all cores with no
+Python object per id. The families that group millions of the cut's rows by a dense row number
+(activity, allocations, multi-invoice payments, exposure) are added up in NumPy from the cut's tables
+(``features.dense``) while DuckDB computes the others. The leak guard is the same rule, applied
+where each table is read: every fact enters through one ``known`` filter on its own date
+(``_tables``), and the leak checker (``features.leakage``) is run against this engine too.
 
 Dates become day numbers (``DOUBLE`` days since 1970-01-01, exact for the ledger's dates), so a
 difference of two dates is already the feature's "days". Keys are Parquet row numbers: ``crow`` of
@@ -16,6 +18,7 @@ orders its codes.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -25,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from arrisk.timing import PhaseClock
+from features import dense
 from features.asof import to_timestamp
 from features.book_check import COLUMNS, check_parquet_book, duckdb_readable, readable
-from features.catalogue import INVOICE_OWN, _bucket_names
+from features.catalogue import INVOICE_OWN
 from features.config import FeatureConfig, default_config
 from features.memory import small_pages, sorted_places, take_rows
 from features.parquet_source import _quoted
@@ -310,79 +314,6 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
             **{f"share_late_over_{x}d": _ratio(f"late_over_{x}", "k") for x in c.late_thresholds_days},
         },
     )
-    edges = c.aging_bucket_edges_days
-    bounds = [(None, 0), *zip([0, *edges[:-1]], edges, strict=True), (edges[-1], None)]
-    buckets = []
-    for (name, _), (lo, hi) in zip(_bucket_names(c), bounds, strict=True):
-        cond = " AND ".join(
-            p for p in (lo is not None and f"dpd > {lo}", hi is not None and f"dpd <= {hi}") if p
-        )
-        buckets.append((name, f"sum(open_amount) FILTER (WHERE {cond})"))
-    exposure = (
-        f"""SELECT crow, sum(open_amount) AS open_amount, sum(open_amount) FILTER (WHERE dpd > 0) AS overdue,
-          count(*) AS n_open, count(*) FILTER (WHERE dpd > 0) AS n_overdue, max(greatest(dpd, 0)) AS oldest,
-          sum(open_amount) FILTER (WHERE dpd <= 0 AND dpd >= -{c.due_soon_days}) AS due_soon,
-          {", ".join(f"{expr} AS b{j}" for j, (_, expr) in enumerate(buckets))}
-        FROM (SELECT *, {a} - due AS dpd FROM opened) GROUP BY crow""",
-        {
-            "open_amount": "coalesce(open_amount, 0)",
-            "overdue_amount": "coalesce(overdue, 0)",
-            "n_open_invoices": "coalesce(n_open, 0)",
-            "n_overdue_invoices": "coalesce(n_overdue, 0)",
-            "oldest_days_past_due": "coalesce(oldest, 0)",
-            "credit_limit": "credit_limit",
-            "credit_utilisation": _ratio("coalesce(open_amount, 0)", "credit_limit"),
-            f"due_next_{c.due_soon_days}d_amount": "coalesce(due_soon, 0)",
-            "payment_terms_days": "terms",
-            "share_overdue": _ratio("coalesce(overdue, 0)", "coalesce(open_amount, 0)"),
-            **{name: f"coalesce(b{j}, 0)" for j, (name, _) in enumerate(buckets)},
-        },
-    )
-    ws = c.activity_windows_days
-    invoiced = ", ".join(
-        f"sum(amount) FILTER (WHERE age < {w}) AS inv_{w}, count(*) FILTER (WHERE age < {w}) AS n_{w}"
-        for w in ws
-    )
-    before = ", ".join(
-        f"sum(amount) FILTER (WHERE age >= {w} AND age < {2 * w}) AS before_{w}" for w in ws[:-1]
-    )
-    activity_features: dict[str, str] = {}
-    for w in ws:
-        activity_features[f"invoiced_amount_{w}d"] = f"coalesce(inv_{w}, 0)"
-        activity_features[f"n_invoices_{w}d"] = f"coalesce(n_{w}, 0)"
-        activity_features[f"paid_amount_{w}d"] = f"coalesce(paid_{w}, 0)"
-    for w in ws[:-1]:
-        growth = _ratio(f"coalesce(inv_{w}, 0)", f"coalesce(before_{w}, 0)")
-        activity_features[f"invoiced_growth_{w}d"] = f"{growth} - 1"
-    activity = (
-        f"""SELECT crow, {invoiced}, {before}, min(issue) AS first_issue, max(issue) AS last_issue,
-          count(*) AS n_inv, sum(amount) AS s_inv
-        FROM (SELECT *, {a} - issue AS age FROM i) GROUP BY crow""",
-        {
-            **activity_features,
-            "tenure_days": f"{a} - least(first_issue, created)",  # least() skips a NULL
-            "days_since_last_invoice": f"{a} - last_issue",
-            "days_since_last_payment": f"{a} - greatest(last_payment, last_applied)",  # skips a NULL
-            "n_invoices": "coalesce(n_inv, 0)",
-            "invoice_amount_mean": _ratio("s_inv", "n_inv"),
-        },
-    )
-    paid_windows = ", ".join(f"sum(amount) FILTER (WHERE {a} - applied < {w}) AS paid_{w}" for w in ws)
-    allocations = (
-        f"""SELECT crow, {paid_windows}, max(applied) AS last_applied, count(*) AS n_alloc,
-          count(*) FILTER (WHERE amount < {c.partial_payment_share} * inv_amount) AS n_partial
-        FROM a GROUP BY crow""",
-        {
-            "share_partial_allocations": _ratio("n_partial", "n_alloc"),
-        },
-    )
-    multi = (
-        """SELECT crow, count(*) AS n_pay, count(*) FILTER (WHERE multi) AS n_multi
-        FROM (SELECT prow, crow, min(irow) <> max(irow) AS multi
-              FROM a WHERE prow IS NOT NULL GROUP BY prow, crow)
-        GROUP BY crow""",
-        {"share_multi_invoice_payments": _ratio("n_multi", "n_pay")},
-    )
     disputes = (
         """SELECT dis.crow, count(*) AS n_dis, count(DISTINCT dis.irow) AS n_disputed,
           count(*) FILTER (WHERE resolved IS NULL) AS n_open_dis,
@@ -390,7 +321,6 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
         FROM dis JOIN st USING (irow) GROUP BY dis.crow""",
         {
             "n_disputes": "coalesce(n_dis, 0)",
-            "dispute_rate": _ratio("coalesce(n_disputed, 0)", "coalesce(n_inv, 0)"),
             "n_open_disputes": "coalesce(n_open_dis, 0)",
             "open_dispute_amount": "coalesce(open_dis_amount, 0)",
         },
@@ -443,10 +373,6 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
     )
     return {
         "lateness": lateness,
-        "exposure": exposure,
-        "activity": activity,
-        "allocations": allocations,
-        "multi": multi,
         "disputes": disputes,
         "promises": promises,
         "dunning": dunning,
@@ -461,20 +387,23 @@ def _tol(config: FeatureConfig, expr: str) -> str:
 
 
 def customer_sql(a: float, config: FeatureConfig, names: list[str], limit_history: bool) -> str:
-    """One row per kept customer (in no order): ``crow``, ``customer_id`` and the features as DOUBLE."""
+    """One row per kept customer (in no order): ``crow``, ``customer_id``, the features of ``names``
+    that are not ``dense`` ones, then the dense families' ``SQL_INPUTS`` (as ``_NAME``), all DOUBLE."""
     families = _families(a, config)
-    exprs: dict[str, str] = {}
+    exprs = {"credit_limit": "credit_limit", "payment_terms_days": "terms"}
     for _, feats in families.values():
         exprs.update(feats)
-    missing = [f for f in names if f not in exprs]
+    in_numpy = set(dense.dense_feature_names(config))
+    missing = [f for f in names if f not in exprs and f not in in_numpy]
     if missing:
         raise KeyError(f"no SQL for features {missing}")
     withs = ", ".join(f"f_{k} AS ({q})" for k, (q, _) in families.items())
     joins = " ".join(f"LEFT JOIN f_{k} USING (crow)" for k in families)
     limit = "lim.credit_limit" if limit_history else "c.master_limit"
-    cols = ", ".join(f'{_nan(exprs[f])} AS "{f}"' for f in names)
+    cols = [f'{_nan(exprs[f])} AS "{f}"' for f in names if f not in in_numpy]
+    cols += [f'{_nan(e)} AS "_{k}"' for k, e in dense.SQL_INPUTS.items()]
     return f"""WITH {withs}
-    SELECT crow, customer_id, {cols}
+    SELECT crow, customer_id, {", ".join(cols)}
     FROM (SELECT c.*, {limit} AS credit_limit FROM c LEFT JOIN lim USING (crow)) c
     LEFT JOIN pay USING (crow) {joins}"""
 
@@ -568,13 +497,19 @@ def _compute(
     _refuse_duplicates(con)
     clock.lap("cut_and_invoice_states_s")
     limits = "credit_limits" in footers and footers["credit_limits"].num_rows > 0
-    customers_arrow = con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
-    clock.lap("customer_features_s")
     with small_pages(), ThreadPoolExecutor(1) as pool:
-        # DuckDB computes the invoice features (off the GIL) while NumPy lays out the customers
+        rows = dense.fetch_rows(con)
+        size = con.execute("SELECT coalesce(max(crow), -1) + 1 FROM c").fetchall()[0][0]
+        # DuckDB computes the SQL families (off the GIL) while NumPy aggregates the dense ones
+        pending = pool.submit(lambda: con.sql(customer_sql(a, config, names, limits)).to_arrow_table())
+        raw = dense.aggregate(rows, a, config, size)
+        del rows
+        customers_arrow = pending.result()
+        clock.lap("customer_features_s")
+        # DuckDB computes the invoice features while NumPy lays out the customers
         pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
-        crow, block, customers = _customer_frame(customers_arrow, names)
-        del customers_arrow
+        crow, block, customers = _customer_frame(customers_arrow, names, _dense_features(raw, a, config))
+        del customers_arrow, raw
         invoices_arrow = pending.result()
         clock.lap("invoice_features_and_customer_table_s")
         closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
@@ -582,6 +517,19 @@ def _compute(
         closing.result()
         clock.lap("invoice_table_s")
     return customers, invoices
+
+
+def _dense_features(
+    raw: dict[str, np.ndarray], a: float, config: FeatureConfig
+) -> Callable[[np.ndarray, Callable[[str], np.ndarray]], dict[str, np.ndarray]]:
+    """``_customer_frame``'s ``more``: the dense families' features of the customers ``crow``."""
+
+    def more(crow: np.ndarray, column: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+        inputs = {name: column(f"_{name}") for name in dense.SQL_INPUTS}
+        inputs["credit_limit"] = column("credit_limit")
+        return dense.features({k: v[crow] for k, v in raw.items()}, inputs, a, config)
+
+    return more
 
 
 def _order(arrow, key: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -592,13 +540,31 @@ def _order(arrow, key: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no
     return keys[order], place
 
 
-def _customer_frame(arrow, names: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def _customer_frame(  # type: ignore[no-untyped-def]
+    arrow, names: list[str], more: Callable[..., dict[str, np.ndarray]] | None = None
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Customer rows' ``crow``, the feature block (feature x customer) and the customer table on it,
-    in ``crow`` order."""
+    in ``crow`` order. The features of ``names`` come from ``arrow``'s columns, the others from
+    ``more(crow, column)``, where ``column(name)`` is a column of ``arrow`` or a feature, in that order."""
     crow, place = _order(arrow, "crow")
     block = np.empty((len(names), len(crow)), dtype="float64")
-    for j, name in enumerate(names):
-        _fill(block[j], arrow.column(name), place)
+    row = {name: j for j, name in enumerate(names)}
+    filled = {name for name in arrow.column_names[2:] if name in row}
+    for name in filled:
+        _fill(block[row[name]], arrow.column(name), place)
+
+    def column(name: str) -> np.ndarray:
+        if name in filled:
+            return block[row[name]]
+        values = np.empty(len(crow))
+        _fill(values, arrow.column(name), place)
+        return values
+
+    for name, values in (more(crow, column) if more else {}).items():
+        block[row[name]] = values
+        filled.add(name)
+    if len(filled) < len(names):
+        raise KeyError(f"no values for features {[n for n in names if n not in filled]}")
     customers = pd.DataFrame(block.T, columns=names, copy=False)
     customers.insert(0, "customer_id", _placed(arrow.column("customer_id"), place))
     return crow, block, customers
