@@ -4,10 +4,11 @@ Same definitions, same tables as ``features.pipeline.build_snapshot`` (a test ho
 generated books, with unknown ids, missing dates and every optional table), but the cut, the invoice
 states and the feature families are SQL over the Parquet files, so the work runs on all cores with no
 Python object per id. The families that group millions of the cut's rows by a dense row number
-(activity, allocations, multi-invoice payments, exposure) are added up in NumPy from the cut's tables
-(``features.dense``) while DuckDB computes the others. The leak guard is the same rule, applied
-where each table is read: every fact enters through one ``known`` filter on its own date
-(``_tables``), and the leak checker (``features.leakage``) is run against this engine too.
+(activity, allocations, multi-invoice payments, exposure, lateness, the median invoice amount) are
+added up in NumPy from the cut's tables (``features.dense``) while DuckDB computes the others.
+The leak guard is the same rule, applied where each table is read: every fact enters through one
+``known`` filter on its own date (``_tables``), and the leak checker (``features.leakage``) is run
+against this engine too.
 
 Dates become day numbers (``DOUBLE`` days since 1970-01-01, exact for the ledger's dates), so a
 difference of two dates is already the feature's "days". Keys are Parquet row numbers: ``crow`` of
@@ -120,18 +121,18 @@ def _tables(
     open_ = "i.amount - coalesce(sa.paid, 0) - coalesce(so.credited, 0) - coalesce(so.written_off, 0)"
     return [
         # latest rate known on day a, else the currency's earliest (reference data, not an event)
-        f"""CREATE TEMP TABLE rates AS
+        f"""CREATE TABLE rates AS
         SELECT currency,
           coalesce(arg_max(rate_to_base, rate_date) FILTER (WHERE {_day("rate_date")} <= {a}),
                    arg_min(rate_to_base, rate_date)) AS rate
         FROM {src["fx_rates"]} GROUP BY currency""",
-        f"""CREATE TEMP TABLE c AS
+        f"""CREATE TABLE c AS
         SELECT x.file_row_number AS crow, x.customer_id, x.payment_terms_days AS terms,
           x.credit_limit * coalesce(r.rate, 1.0) AS master_limit, {_day("x.created_at")} AS created
         FROM {src["customers"]} x LEFT JOIN rates r ON r.currency = x.currency
         WHERE x.created_at IS NULL OR {_day("x.created_at")} <= {a}""",
         # limit in force: the latest change on or before a (NULL date = from the start; ties: later row)
-        f"""CREATE TEMP TABLE lim AS
+        f"""CREATE TABLE lim AS
         SELECT c.crow, arg_max(x.credit_limit * coalesce(r.rate, 1.0),
                                [coalesce({_day("x.effective_date")}, -1e18), x.file_row_number])
           AS credit_limit
@@ -139,7 +140,7 @@ def _tables(
         WHERE x.effective_date IS NULL OR {_day("x.effective_date")} <= {a}
         GROUP BY c.crow""",
         *_as_written(
-            f"""CREATE TEMP TABLE i AS
+            f"""CREATE TABLE i AS
             SELECT x.file_row_number AS irow, x.invoice_id, c.crow, {_day("x.issue_date")} AS issue,
               {_day("x.due_date")} AS due, coalesce(r.rate, 1.0) AS rate,
               x.amount * coalesce(r.rate, 1.0) AS amount
@@ -149,7 +150,7 @@ def _tables(
         # an allocation without applied_at is applied on its payment's date; reversed by a: not counted.
         # Allocations meet their payments (hashed), then the invoices probe the allocations
         *_as_written(
-            f"""CREATE TEMP TABLE a AS
+            f"""CREATE TABLE a AS
             SELECT x.arow, i.irow, i.crow, x.prow, i.amount AS inv_amount, x.amount * i.rate AS amount,
               x.applied
             FROM i JOIN (
@@ -160,17 +161,17 @@ def _tables(
             WHERE x.applied <= {a} AND NOT coalesce({_day("x.reversed_at")} <= {a}, false)"""
         ),
         # grouped by id before the join: one probe per customer, not one per payment
-        f"""CREATE TEMP TABLE pay AS
+        f"""CREATE TABLE pay AS
         SELECT c.crow, x.last_payment
         FROM (SELECT customer_id, max({_day("payment_date")}) AS last_payment FROM {src["payments"]}
               WHERE {_day("payment_date")} <= {a} GROUP BY customer_id) x JOIN c USING (customer_id)""",
         # the invoices the smaller tables name, found in one pass over ``i`` (not one pass each)
-        f"""CREATE TEMP TABLE named AS
+        f"""CREATE TABLE named AS
         SELECT invoice_id, irow, crow, rate FROM i SEMI JOIN (
           SELECT invoice_id FROM {src["credit_notes"]} UNION ALL SELECT invoice_id FROM {src["disputes"]}
           UNION ALL SELECT invoice_id FROM {src["write_offs"]}
           UNION ALL SELECT invoice_id FROM {src["dunning_events"]}) USING (invoice_id)""",
-        f"""CREATE TEMP TABLE cn AS
+        f"""CREATE TABLE cn AS
         SELECT x.file_row_number AS nrow, i.irow, coalesce(i.crow, c.crow) AS crow,
           {_day("x.issue_date")} AS d,
           x.amount * coalesce(r.rate, 1.0) AS amount
@@ -178,7 +179,7 @@ def _tables(
         LEFT JOIN c ON c.customer_id = x.customer_id LEFT JOIN rates r ON r.currency = x.currency
         WHERE {_day("x.issue_date")} <= {a} AND coalesce(i.crow, c.crow) IS NOT NULL""",
         # resolved after a: still open on a
-        f"""CREATE TEMP TABLE dis AS
+        f"""CREATE TABLE dis AS
         SELECT x.file_row_number AS drow, i.irow, i.crow,
           CASE WHEN {_day("x.resolved_at")} <= {a} THEN {_day("x.resolved_at")} END AS resolved,
           CASE WHEN isnan(x.amount) THEN NULL ELSE x.amount * i.rate END AS amount
@@ -187,7 +188,7 @@ def _tables(
         # a promise is judged by the allocations to the customer after the day before it was made, up
         # to min(promised date + grace, a) (no promised date: up to a; least() skips a NULL):
         # ``sign`` * the allocations in (lo, hi], a deadline before the promise counting them negative
-        f"""CREATE TEMP TABLE pr AS
+        f"""CREATE TABLE pr AS
         SELECT prow, crow, deadline, amount,
           least(until, created - 1) AS lo, greatest(until, created - 1) AS hi,
           CASE WHEN until >= created - 1 THEN 1 ELSE -1 END AS sign
@@ -198,15 +199,15 @@ def _tables(
               FROM {src["promises"]} x JOIN c USING (customer_id)
               LEFT JOIN rates r ON r.currency = x.currency
               WHERE {_day("x.created_at")} <= {a})""",
-        f"""CREATE TEMP TABLE wo AS
+        f"""CREATE TABLE wo AS
         SELECT x.file_row_number AS wrow, i.irow, i.crow, {_day("x.date")} AS d, x.amount * i.rate AS amount
         FROM {src["write_offs"]} x JOIN named i USING (invoice_id)
         WHERE {_day("x.date")} <= {a} AND (x.status IS NULL OR x.status = 'approved')""",
-        f"""CREATE TEMP TABLE dun AS
+        f"""CREATE TABLE dun AS
         SELECT x.file_row_number AS urow, i.irow, i.crow, x.level, {_day("x.event_date")} AS d
         FROM {src["dunning_events"]} x JOIN named i USING (invoice_id)
         WHERE {_day("x.event_date")} <= {a} AND (x.status IS NULL OR x.status = 'sent')""",
-        f"""CREATE TEMP TABLE plans AS
+        f"""CREATE TABLE plans AS
         SELECT c.crow, coalesce({_day("x.broken_at")} <= {a}, false) AS broken
         FROM {src["payment_plans"]} x JOIN c USING (customer_id)
         WHERE {_day("x.created_at")} <= {a}""",
@@ -214,7 +215,7 @@ def _tables(
         # file order) at which the running total covers the invoice: with one event, that event.
         # Credit notes and write-offs are grouped together: one join with ``i``, not two
         *_as_written(
-            f"""CREATE TEMP TABLE st AS
+            f"""CREATE TABLE st AS
             WITH sa AS (SELECT irow, sum(amount) AS paid, count(*)::INTEGER AS n, any_value(applied) AS d
                         FROM a GROUP BY irow),
               so AS (SELECT irow, sum(amount) FILTER (WHERE NOT w) AS credited,
@@ -232,7 +233,7 @@ def _tables(
                     {open_} AS open_amount, {open_} > {_tol(config, "i.amount")} AS is_open
                   FROM i LEFT JOIN sa USING (irow) LEFT JOIN so USING (irow))"""
         ),
-        f"""CREATE TEMP TABLE settle AS
+        f"""CREATE TABLE settle AS
         WITH many AS (SELECT irow, amount AS total FROM st WHERE NOT is_open AND n_events > 1),
         ev AS (
           SELECT irow, applied AS d, 0 AS src, arow AS k, amount FROM a SEMI JOIN many USING (irow)
@@ -248,14 +249,14 @@ def _tables(
         FROM run WHERE cum >= total - {_tol(config, "total")} GROUP BY irow""",
         # paid = settled by allocations or credit notes. Views, not tables: each is read once by a
         # family (and ``opened`` by the invoice features), so storing them only costs a copy
-        """CREATE TEMP VIEW paid AS
+        """CREATE VIEW paid AS
         SELECT st.crow, st.irow, st.amount, settled, greatest(0.0, settled - st.due) AS late,
           settled - st.issue AS to_pay
         FROM (SELECT st.*, coalesce(s.settled_at, st.settled_at) AS settled,
                 coalesce(s.by_write_off, st.by_write_off) AS wo
               FROM st LEFT JOIN settle s USING (irow) WHERE NOT st.is_open) st
         WHERE NOT st.wo""",
-        """CREATE TEMP VIEW opened AS SELECT * FROM st WHERE is_open""",
+        """CREATE VIEW opened AS SELECT * FROM st WHERE is_open""",
     ]
 
 
@@ -287,33 +288,6 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
     customer without rows: the empty-group value given by ``coalesce``).
     """
     c = config
-    n, t = c.last_n_invoices, c.trend_n_invoices
-    shares = ", ".join(f"count(*) FILTER (WHERE late > {x}) AS late_over_{x}" for x in c.late_thresholds_days)
-    # one pass over the paid invoices: ``r`` numbers a customer's paid invoices latest first (by
-    # settlement day, then invoice row); the last-N mean and the trend read those with r < N
-    lateness = (
-        f"""SELECT crow, count(*) AS k, sum(late) AS s_late, sum(late * amount) AS s_wlate,
-          sum(amount) AS s_amt, max(late) AS max_late, sum(to_pay) AS s_pay, stddev_pop(to_pay) AS sd_pay,
-          {shares}, avg(late) FILTER (WHERE r < {n}) AS last_mean, count(*) FILTER (WHERE r < {t}) AS tk,
-          sum(-r) FILTER (WHERE r < {t}) AS tx, sum(late) FILTER (WHERE r < {t}) AS ty,
-          sum(-r * late) FILTER (WHERE r < {t}) AS txy, sum(r * r) FILTER (WHERE r < {t}) AS txx
-        FROM (SELECT crow, amount, late, to_pay,
-                row_number() OVER (PARTITION BY crow ORDER BY settled DESC, irow DESC) - 1 AS r
-              FROM paid)
-        GROUP BY crow""",
-        {
-            "n_paid_invoices": "coalesce(k, 0)",
-            "days_late_mean": _ratio("s_late", "k"),
-            "days_late_wmean": _ratio("s_wlate", "s_amt"),
-            "days_late_max": "max_late",
-            f"days_late_last{n}_mean": "last_mean",
-            "days_late_trend": "CASE WHEN tk >= 2 AND tk * txx - tx * tx > 0 "
-            "THEN (tk * txy - tx * ty) / (tk * txx - tx * tx) END",
-            "days_to_pay_mean": _ratio("s_pay", "k"),
-            "days_to_pay_std": "sd_pay",
-            **{f"share_late_over_{x}d": _ratio(f"late_over_{x}", "k") for x in c.late_thresholds_days},
-        },
-    )
     disputes = (
         """SELECT dis.crow, count(*) AS n_dis, count(DISTINCT dis.irow) AS n_disputed,
           count(*) FILTER (WHERE resolved IS NULL) AS n_open_dis,
@@ -372,7 +346,6 @@ def _families(a: float, config: FeatureConfig) -> dict[str, tuple[str, dict[str,
         {"credited_amount": "coalesce(credited, 0)"},
     )
     return {
-        "lateness": lateness,
         "disputes": disputes,
         "promises": promises,
         "dunning": dunning,
@@ -416,20 +389,17 @@ def _nan(expr: str) -> str:
 def invoice_sql(a: float) -> str:
     """The own features of every open invoice (in no order), with its ``irow`` and ``crow``."""
     return f"""
-    WITH med AS (SELECT crow, median(amount) AS med FROM i GROUP BY crow),
-      dis_open AS (SELECT DISTINCT irow FROM dis WHERE resolved IS NULL),
+    WITH dis_open AS (SELECT DISTINCT irow FROM dis WHERE resolved IS NULL),
       dun_max AS (SELECT irow, max(level) AS level FROM dun GROUP BY irow)
     SELECT o.irow, o.crow, i.invoice_id,
       o.amount AS inv_amount, o.open_amount AS inv_open_amount,
       {_nan(_ratio("o.open_amount", "o.amount"))} AS inv_share_open,
       o.due - o.issue AS inv_terms_days,
-      {_nan(_ratio("o.amount", "med.med"))} AS inv_amount_vs_customer_median,
       o.due - {a} AS inv_days_to_due, greatest(0.0, {a} - o.due) AS inv_days_past_due,
       {a} - o.issue AS inv_age_days,
       CAST(dis_open.irow IS NOT NULL AS DOUBLE) AS inv_is_disputed,
       coalesce(dun_max.level, 0) AS inv_dunning_level, CAST(o.n_alloc AS DOUBLE) AS inv_n_allocations
-    FROM opened o JOIN i USING (irow) LEFT JOIN med ON med.crow = o.crow
-    LEFT JOIN dis_open USING (irow) LEFT JOIN dun_max USING (irow)"""
+    FROM opened o JOIN i USING (irow) LEFT JOIN dis_open USING (irow) LEFT JOIN dun_max USING (irow)"""
 
 
 def _refuse_duplicates(con) -> None:  # type: ignore[no-untyped-def]
@@ -497,37 +467,52 @@ def _compute(
     _refuse_duplicates(con)
     clock.lap("cut_and_invoice_states_s")
     limits = "credit_limits" in footers and footers["credit_limits"].num_rows > 0
-    with small_pages(), ThreadPoolExecutor(1) as pool:
-        rows = dense.fetch_rows(con)
-        size = con.execute("SELECT coalesce(max(crow), -1) + 1 FROM c").fetchall()[0][0]
-        # DuckDB computes the SQL families (off the GIL) while NumPy aggregates the dense ones
-        pending = pool.submit(lambda: con.sql(customer_sql(a, config, names, limits)).to_arrow_table())
-        raw = dense.aggregate(rows, a, config, size)
-        del rows
-        customers_arrow = pending.result()
-        clock.lap("customer_features_s")
-        # DuckDB computes the invoice features while NumPy lays out the customers
-        pending = pool.submit(lambda: con.sql(invoice_sql(a)).to_arrow_table())
-        crow, block, customers = _customer_frame(customers_arrow, names, _dense_features(raw, a, config))
-        del customers_arrow, raw
-        invoices_arrow = pending.result()
-        clock.lap("invoice_features_and_customer_table_s")
-        closing = pool.submit(con.close)  # freeing DuckDB's tables takes a while: beside the layout
-        invoices = _invoice_frame(invoices_arrow, crow, block, customers)
-        closing.result()
-        clock.lap("invoice_table_s")
+    # queries at once, each on a connection of its own to the same in-memory database (the cut's
+    # tables are not TEMP, so all see them): DuckDB computes the SQL families and the invoice features
+    # and sorts the rows NumPy reads sorted (off the GIL), while NumPy adds up the dense families
+    customer_con, invoice_con, *sort_cons = cursors = [con.cursor() for _ in range(4)]
+    try:
+        with small_pages(), ThreadPoolExecutor(4) as pool:
+            customers_pending = pool.submit(
+                lambda: customer_con.sql(customer_sql(a, config, names, limits)).to_arrow_table()
+            )
+            invoices_pending = pool.submit(lambda: invoice_con.sql(invoice_sql(a)).to_arrow_table())
+            size = con.execute("SELECT coalesce(max(crow), -1) + 1 FROM c").fetchall()[0][0]
+            # the sorted rows are fetched and read where they are sorted (reduceat releases the GIL)
+            sorted_rows = {"i": pool.submit(dense.sorted_invoices, sort_cons[0], size)}
+            lateness = pool.submit(dense.lateness, sort_cons[1], config, size)
+
+            def rows(table: str) -> dict[str, np.ndarray]:
+                return sorted_rows["i"].result()[0] if table == "i" else dense.fetch(con, table)
+
+            raw = dense.aggregate(rows, a, config, size)
+            raw["median"] = sorted_rows.pop("i").result()[1]  # and the invoices' rows are let go
+            raw.update(lateness.result())
+            customers_arrow = customers_pending.result()
+            clock.lap("customer_features_s")
+            crow, block, customers = _customer_frame(customers_arrow, names, _dense_features(raw, a, config))
+            median = raw["median"]
+            del customers_arrow, raw
+            invoices_arrow = invoices_pending.result()
+            clock.lap("invoice_features_and_customer_table_s")
+            # freeing DuckDB's tables takes a while: beside the layout
+            closing = pool.submit(lambda: [c.close() for c in (*cursors, con)])
+            invoices = _invoice_frame(invoices_arrow, crow, block, customers, median)
+            closing.result()
+            clock.lap("invoice_table_s")
+    finally:
+        for cursor in cursors:
+            cursor.close()
     return customers, invoices
 
 
-def _dense_features(
-    raw: dict[str, np.ndarray], a: float, config: FeatureConfig
-) -> Callable[[np.ndarray, Callable[[str], np.ndarray]], dict[str, np.ndarray]]:
-    """``_customer_frame``'s ``more``: the dense families' features of the customers ``crow``."""
+def _dense_features(raw: dict[str, np.ndarray], a: float, config: FeatureConfig) -> Callable[..., None]:
+    """``_customer_frame``'s ``more``: writes the dense families' features of the customers ``crow``."""
 
-    def more(crow: np.ndarray, column: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+    def more(crow: np.ndarray, column: Callable[[str], np.ndarray], row: Callable[[str], np.ndarray]) -> None:
         inputs = {name: column(f"_{name}") for name in dense.SQL_INPUTS}
         inputs["credit_limit"] = column("credit_limit")
-        return dense.features({k: v[crow] for k, v in raw.items()}, inputs, a, config)
+        dense.write_features(raw, crow, inputs, a, config, row)
 
     return more
 
@@ -541,28 +526,32 @@ def _order(arrow, key: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no
 
 
 def _customer_frame(  # type: ignore[no-untyped-def]
-    arrow, names: list[str], more: Callable[..., dict[str, np.ndarray]] | None = None
+    arrow, names: list[str], more: Callable[..., None] | None = None
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Customer rows' ``crow``, the feature block (feature x customer) and the customer table on it,
     in ``crow`` order. The features of ``names`` come from ``arrow``'s columns, the others from
-    ``more(crow, column)``, where ``column(name)`` is a column of ``arrow`` or a feature, in that order."""
+    ``more(crow, column, row)``, which writes feature ``name`` into ``row(name)``; ``column(name)`` is
+    a column of ``arrow``, or a feature already written, in ``crow`` order."""
     crow, place = _order(arrow, "crow")
     block = np.empty((len(names), len(crow)), dtype="float64")
-    row = {name: j for j, name in enumerate(names)}
-    filled = {name for name in arrow.column_names[2:] if name in row}
+    index = {name: j for j, name in enumerate(names)}
+    filled = {name for name in arrow.column_names[2:] if name in index}
     for name in filled:
-        _fill(block[row[name]], arrow.column(name), place)
+        _fill(block[index[name]], arrow.column(name), place)
 
     def column(name: str) -> np.ndarray:
         if name in filled:
-            return block[row[name]]
+            return block[index[name]]
         values = np.empty(len(crow))
         _fill(values, arrow.column(name), place)
         return values
 
-    for name, values in (more(crow, column) if more else {}).items():
-        block[row[name]] = values
+    def row(name: str) -> np.ndarray:
         filled.add(name)
+        return block[index[name]]
+
+    if more is not None:
+        more(crow, column, row)
     if len(filled) < len(names):
         raise KeyError(f"no values for features {[n for n in names if n not in filled]}")
     customers = pd.DataFrame(block.T, columns=names, copy=False)
@@ -570,9 +559,12 @@ def _customer_frame(  # type: ignore[no-untyped-def]
     return crow, block, customers
 
 
-def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Open invoices in ``irow`` order: ids, the invoice's own features, then its customer's (gathered
-    from ``block``)."""
+def _invoice_frame(  # type: ignore[no-untyped-def]
+    arrow, crow: np.ndarray, block: np.ndarray, customers: pd.DataFrame, median: np.ndarray
+) -> pd.DataFrame:
+    """Open invoices in ``irow`` order: ids, the invoice's own features (the amount against the
+    customer's ``median``, indexed by ``crow``, computed here), then its customer's (gathered from
+    ``block``)."""
     from features.parallel import cores
 
     _, place = _order(arrow, "irow")
@@ -588,7 +580,12 @@ def _invoice_frame(arrow, crow: np.ndarray, block: np.ndarray, customers: pd.Dat
         invoice_ids = _placed(arrow.column("invoice_id"), place)
         customer_ids = customers["customer_id"].to_numpy()[position]
         for j, name in enumerate(own):
-            _fill(inv_block[j], arrow.column(name), place)
+            if name != "inv_amount_vs_customer_median":
+                _fill(inv_block[j], arrow.column(name), place)
+        usual = median[crow[position]]
+        ratio = inv_block[own.index("inv_amount_vs_customer_median")]
+        ratio[:] = np.nan
+        np.divide(inv_block[own.index("inv_amount")], usual, out=ratio, where=usual > 0)
         gathered.result()  # every position is found
     invoices = pd.DataFrame(inv_block.T, columns=[*own, *names], copy=False)
     invoices.insert(0, "customer_id", customer_ids)
