@@ -489,14 +489,14 @@ def _compute(
             raw["median"] = sorted_rows.pop("i").result()[1]  # and the invoices' rows are let go
             raw.update(lateness.result())
             customers_arrow = customers_pending.result()
+            invoices_arrow = invoices_pending.result()
             clock.lap("customer_features_s")
+            # freeing DuckDB's tables takes a while: beside the layout
+            closing = pool.submit(lambda: [c.close() for c in (*cursors, con)])
             crow, block, customers = _customer_frame(customers_arrow, names, _dense_features(raw, a, config))
             median = raw["median"]
             del customers_arrow, raw
-            invoices_arrow = invoices_pending.result()
             clock.lap("invoice_features_and_customer_table_s")
-            # freeing DuckDB's tables takes a while: beside the layout
-            closing = pool.submit(lambda: [c.close() for c in (*cursors, con)])
             invoices = _invoice_frame(invoices_arrow, crow, block, customers, median)
             closing.result()
             clock.lap("invoice_table_s")
