@@ -6,7 +6,7 @@ median invoice amount group millions of rows by a row number: ``crow`` runs over
 ``prow`` over the payments file. ``np.add.at`` into an array indexed by that number is a plain pass
 over the rows, and on rows DuckDB has sorted by customer a group is a slice (``np.add.reduceat``);
 DuckDB's hash aggregates, window and median of the same rows cost more CPU (at a million customers,
-measured side by side on the same cut: the activity family 0.45-0.53 s against 1.4 s; the lateness
+measured side by side on the same cut: the activity family 0.44-0.53 s against 1.4 s; the lateness
 family 1.3 s for DuckDB's sort plus 0.5 s in NumPy against 2.4 s for its window and aggregate).
 The rows come out of the cut's tables (``features.sql_engine``), so the leak guard is the cut's;
 the features and their empty-group values are the SQL families' own:
