@@ -123,9 +123,9 @@ CHUNK_ROWS = 1 << 20
 
 
 def _chunks(rows: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
-    """Slices of ``CHUNK_ROWS`` rows."""
+    """Slices of ``CHUNK_ROWS`` rows; no rows: one empty slice (a family's sums of nothing exist)."""
     size = len(rows["crow"])
-    for start in range(0, size, CHUNK_ROWS):
+    for start in range(0, max(size, 1), CHUNK_ROWS):
         yield {k: v[start : start + CHUNK_ROWS] for k, v in rows.items()}
 
 
@@ -298,7 +298,8 @@ def _lateness(rows: dict[str, np.ndarray], config: FeatureConfig, n: int) -> dic
     at = np.searchsorted(starts, np.arange(0, len(crow), CHUNK_ROWS))  # the first customer from there
     bounds = np.unique(np.r_[starts[at[at < len(starts)]], len(crow)])
     out: dict[str, np.ndarray] = {}
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+    # no paid invoice at all: one empty chunk, so that every aggregate exists (0 or NaN)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False) if len(crow) else [(0, 0)]:
         first, last = np.searchsorted(starts, [lo, hi])
         chunk = {name: rows[name][lo:hi] for name in ("late", "amount", "to_pay")}
         per_group = _lateness_of(chunk, starts[first:last] - lo, k[first:last], config)

@@ -35,6 +35,15 @@ def test_every_dense_feature_is_a_catalogued_customer_feature() -> None:
     assert set(dense.dense_feature_names(default_config())) <= names
 
 
+@pytest.mark.parametrize("day", ["2024-06-30", "2025-01-01", "2025-01-03"])
+def test_days_before_any_invoice_or_payment(book: LedgerFrames, tmp_path: Path, day: str) -> None:
+    """No invoice, no allocation or no paid invoice yet: every family's empty values (0 or NaN)."""
+    folder = write_parquet_book(book, tmp_path / "book")
+    got, expected = build_snapshot_sql(folder, day), build_snapshot(book, day)
+    assert len(got.customers) and got.customers["n_paid_invoices"].eq(0).all()
+    assert_same(got, expected)
+
+
 def test_rows_added_up_over_many_chunks(
     book: LedgerFrames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
