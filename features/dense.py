@@ -26,7 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
+import pandas as pd
 
+from features.behaviour import _invoices_per_payment
 from features.catalogue import _bucket_names
 from features.config import FeatureConfig
 
@@ -244,24 +246,19 @@ def _multi(rows: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
             return _multi_by_pair(rows, n)  # a payment paying several customers
         several[prow[irow != one_irow[prow]]] = True
     payer = one_crow[seen]
-    return {
-        "n_pay": np.bincount(payer, minlength=n).astype("float64"),
-        "n_multi": np.bincount(payer[several[seen]], minlength=n).astype("float64"),
-    }
+    return _payment_counts(payer, several[seen], n)
 
 
 def _multi_by_pair(rows: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-    """``_multi`` grouped by (payment, customer), by sorting: for books where a payment pays the
-    invoices of several customers."""
-    known = rows["prow"] >= 0
-    key = rows["prow"][known].astype("int64") * max(n, 1) + rows["crow"][known]
-    order = np.argsort(key, kind="stable")
-    key, irow, crow = key[order], rows["irow"][known][order], rows["crow"][known][order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.intp)
-    several = starts > 0  # (empty)
-    if len(key):
-        several = np.maximum.reduceat(irow, starts) != np.minimum.reduceat(irow, starts)
-    payer = crow[starts]
+    """``_multi`` by (payment, customer) pair, as the pandas engine groups them: for books where a
+    payment pays the invoices of several customers."""
+    alloc = pd.DataFrame({"pay": rows["prow"], "inv": rows["irow"], "cust": rows["crow"]}, copy=False)
+    n_invoices = int(rows["irow"].max()) + 1 if len(rows["irow"]) else 0
+    return _payment_counts(*_invoices_per_payment(alloc, n_invoices), n)
+
+
+def _payment_counts(payer: np.ndarray, several: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Per customer: payments (one customer each in ``payer``), and those covering several invoices."""
     return {
         "n_pay": np.bincount(payer, minlength=n).astype("float64"),
         "n_multi": np.bincount(payer[several], minlength=n).astype("float64"),
